@@ -1,0 +1,24 @@
+"""Which language a question is in: Chinese characters against English words."""
+
+from __future__ import annotations
+
+import re
+
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_BRACKETED = re.compile(r"\([^()]*\)|（[^（）]*）|“[^“”]*”|\"[^\"]*\"|《[^《》]*》")
+
+
+def detect_language(text: str) -> str:
+    """"zh" or "en". Two Chinese characters weigh as much as one English word (ties go to the
+    script the text starts with); Chinese terms in brackets or quotes inside an English sentence
+    ("... worker (高级社会工作师)?") do not count."""
+    outside = _BRACKETED.sub(" ", text)
+    if _LATIN_WORD.search(outside):
+        text = outside
+    cjk = len(_CJK.findall(text)) / 2
+    latin = len(_LATIN_WORD.findall(text))
+    if cjk != latin:
+        return "zh" if cjk > latin else "en"
+    first = re.search("[A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", text)
+    return "zh" if first and _CJK.match(first.group(0)) else "en"

@@ -1,0 +1,811 @@
+"""The on-disk index: immutable generations (FAISS + SQLite chunks + BM25 + manifest) behind CURRENT.
+
+Layout::
+
+    index_dir/CURRENT                      "gen-000007" (the committed generation)
+    index_dir/.lock                        writer lock (an OS lock: released when its process dies)
+    index_dir/gen-000007/manifest.json     shape, model, files, counts, sha256 of every file below
+                         vectors.npy       float32, L2-normalised, row i == chunk row i
+                         faiss.index       IndexFlatIP over the same vectors
+                         chunks.sqlite     tables files, articles, chunks (row i == BM25 doc i)
+                         bm25/             bm25s index over rag.lexical.analyze(Chunk.indexed_text)
+                         vocabulary.json   opaque blob of the cross-lingual module
+
+A writer builds the next generation in a temp dir, fsyncs it, renames it to ``gen-N`` and then
+atomically replaces CURRENT, so a crash at any moment leaves the previous generation readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+import numpy as np
+
+from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, RagError
+from .models import Article, Chunk, Section
+
+if TYPE_CHECKING:
+    import bm25s
+    import faiss
+
+FORMAT_VERSION = 1
+CURRENT_FILE = "CURRENT"
+LOCK_FILE = ".lock"
+GEN_PREFIX = "gen-"
+TMP_PREFIX = ".tmp-"
+MANIFEST = "manifest.json"
+VECTORS = "vectors.npy"
+FAISS_INDEX = "faiss.index"
+CHUNKS_DB = "chunks.sqlite"
+BM25_DIR = "bm25"
+VOCABULARY = "vocabulary.json"
+REBUILD_HINT = "Rebuild it with: rag ingest --rebuild"
+# Below this total size, open() checks every file's sha256 (about 1 GB/s) before loading it.
+FULL_CHECK_BYTES = 256 * 1024 * 1024
+SHAPE_KEYS = ("embeddings", "tokenizer", "chunk_tokens", "chunk_overlap_sentences")
+
+
+def generation_dir(index_dir: Path, generation: int) -> Path:
+    return Path(index_dir) / f"{GEN_PREFIX}{generation:06d}"
+
+
+def current_generation(index_dir: Path) -> int | None:
+    """The committed generation named by ``index_dir/CURRENT``; None when there is no index."""
+    path = Path(index_dir) / CURRENT_FILE
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as err:
+        raise IndexCorruptError(f"Cannot read {path}: {err}. {REBUILD_HINT}") from err
+    if not text.startswith(GEN_PREFIX) or not text[len(GEN_PREFIX) :].isdigit():
+        raise IndexCorruptError(f"{path} is damaged (it reads {text[:40]!r}). {REBUILD_HINT}")
+    return int(text[len(GEN_PREFIX) :])
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest_digest(manifest: dict) -> str:
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _fsync_path(path: Path) -> None:
+    """fsync a file or a directory (directories: makes renames inside it durable)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _normalized(vectors: np.ndarray, dim: int) -> np.ndarray:
+    array = np.asarray(vectors, dtype=np.float32)
+    if array.ndim != 2 or array.shape[1] != dim:
+        raise ValueError(f"vectors must have shape (n, {dim}), got {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError("vectors contain NaN or infinite values")
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(array / norms, dtype=np.float32)
+
+
+def _article_from_row(row: sqlite3.Row) -> Article:
+    return Article(
+        source=row["source"],
+        ordinal=row["ordinal"],
+        title=row["title"],
+        text=row["text"],
+        byline=row["byline"],
+        origin=row["origin"],
+        kind=row["kind"],
+        sections=tuple(Section(heading=h, start=s) for h, s in json.loads(row["sections"])),
+    )
+
+
+def _chunk_from_row(row: sqlite3.Row) -> Chunk:
+    return Chunk(
+        chunk_id=row["chunk_id"],
+        source=row["source"],
+        article_ordinal=row["article_ordinal"],
+        title=row["title"],
+        section=row["section"],
+        text=row["text"],
+        start=row["start"],
+        end=row["end"],
+        n_tokens=row["n_tokens"],
+    )
+
+
+# --------------------------------------------------------------------------- reading
+class IndexStore:
+    """A read-only view of one committed generation; safe to share between threads."""
+
+    def __init__(
+        self,
+        gen_dir: Path,
+        manifest: dict,
+        faiss_index: "faiss.Index",
+        bm25: "bm25s.BM25 | None",
+        db: sqlite3.Connection,
+    ) -> None:
+        self.path = gen_dir
+        self.manifest = manifest
+        self.generation: int = manifest["generation"]
+        self._faiss = faiss_index
+        self._bm25 = bm25
+        self._db = db
+        self._db_lock = threading.Lock()
+
+    # ------------------------------------------------------------- opening
+    @classmethod
+    def open(
+        cls,
+        index_dir: Path,
+        *,
+        expect: dict | None = None,
+        full_check: bool | None = None,
+    ) -> "IndexStore":
+        """Open the committed generation; ``full_check`` (default: when small) checks sha256 first."""
+        index_dir = Path(index_dir)
+        generation = current_generation(index_dir)
+        for _attempt in range(3):  # a writer may have committed twice and removed what CURRENT named
+            if generation is None:
+                raise IndexMissingError(f"No index at {index_dir}. Build one with: rag ingest PATH")
+            gen_dir = generation_dir(index_dir, generation)
+            again = current_generation(index_dir)
+            if gen_dir.is_dir() or again == generation:
+                break
+            generation = again
+        return cls._open_dir(gen_dir, generation, expect=expect, full_check=full_check)
+
+    @classmethod
+    def _open_dir(
+        cls, gen_dir: Path, generation: int, *, expect: dict | None, full_check: bool | None
+    ) -> "IndexStore":
+        manifest = read_manifest(gen_dir)
+        if manifest.get("generation") != generation:
+            raise IndexCorruptError(
+                f"{gen_dir / MANIFEST} names generation {manifest.get('generation')}, not {generation}. "
+                f"{REBUILD_HINT}"
+            )
+        if expect is not None:
+            check_shape(manifest, expect, gen_dir.parent)
+        checksums: dict[str, dict] = manifest["checksums"]
+        total = 0
+        for rel, info in checksums.items():
+            path = gen_dir / rel
+            try:
+                size = path.stat().st_size
+            except OSError:
+                raise IndexCorruptError(f"Index file {path} is missing. {REBUILD_HINT}") from None
+            if size != info["size"]:
+                raise IndexCorruptError(
+                    f"Index file {path} is truncated or damaged ({size} bytes, expected {info['size']}). "
+                    f"{REBUILD_HINT}"
+                )
+            total += size
+        verified = total <= FULL_CHECK_BYTES if full_check is None else full_check
+        if verified:
+            for rel, info in checksums.items():
+                if _sha256(gen_dir / rel) != info["sha256"]:
+                    raise IndexCorruptError(
+                        f"Index file {gen_dir / rel} fails its checksum (it was changed or damaged). "
+                        f"{REBUILD_HINT}"
+                    )
+        n, dim = manifest["counts"]["chunks"], manifest["dim"]
+        try:
+            faiss_index = _load_faiss(gen_dir, n, dim, trust_faiss_file=verified)
+            bm25 = _load_bm25(gen_dir / BM25_DIR) if manifest.get("bm25") else None
+            db = _connect_ro(gen_dir / CHUNKS_DB)
+            rows = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        except IndexCorruptError:
+            raise
+        except (OSError, ValueError, KeyError, RuntimeError, sqlite3.Error, json.JSONDecodeError) as err:
+            raise IndexCorruptError(f"Index generation {gen_dir} cannot be loaded: {err}. {REBUILD_HINT}") from err
+        if rows != n or (bm25 is not None and int(bm25.scores["num_docs"]) != n):
+            db.close()
+            raise IndexCorruptError(
+                f"Index generation {gen_dir} is inconsistent ({n} vectors, {rows} chunk rows). {REBUILD_HINT}"
+            )
+        return cls(gen_dir, manifest, faiss_index, bm25, db)
+
+    def close(self) -> None:
+        with self._db_lock:
+            self._db.close()
+
+    # ------------------------------------------------------------- searching
+    def __len__(self) -> int:
+        return int(self.manifest["counts"]["chunks"])
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest["dim"])
+
+    def search_dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Top ``k`` rows by cosine similarity to ``query`` (normalised here)."""
+        k = min(int(k), len(self))
+        if k <= 0:
+            return []
+        vector = _normalized(np.asarray(query, dtype=np.float32).reshape(1, -1), self.dim)
+        scores, rows = self._faiss.search(vector, k)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+    def search_lexical(self, tokens: list[str], k: int) -> list[tuple[int, float]]:
+        """Top ``k`` rows by BM25 over ``tokens`` (from ``rag.lexical.analyze``); score > 0 only."""
+        if self._bm25 is None or not tokens or k <= 0:
+            return []
+        ids = self._bm25.get_tokens_ids(list(tokens))
+        if not ids:
+            return []
+        scores = np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float64)
+        k = min(int(k), scores.shape[0])
+        top = np.argpartition(-scores, k - 1)[:k]
+        ranked = sorted(((int(r), float(scores[r])) for r in top), key=lambda item: (-item[1], item[0]))
+        return [(row, score) for row, score in ranked if score > 0]
+
+    # ------------------------------------------------------------- contents
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._db_lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as err:
+                raise IndexCorruptError(f"Reading {self.path / CHUNKS_DB} failed: {err}. {REBUILD_HINT}") from err
+
+    def chunk(self, row: int) -> Chunk:
+        found = self.chunks([row])
+        return found[0]
+
+    def chunks(self, rows: Sequence[int]) -> list[Chunk]:
+        """Chunks at ``rows``, in that order (IndexError for a row not in the index)."""
+        wanted = [int(r) for r in rows]
+        if not wanted:
+            return []
+        by_row: dict[int, Chunk] = {}
+        unique = sorted(set(wanted))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for r in self._query(f"SELECT * FROM chunks WHERE row IN ({marks})", part):
+                by_row[r["row"]] = _chunk_from_row(r)
+        missing = [r for r in wanted if r not in by_row]
+        if missing:
+            raise IndexError(f"chunk row {missing[0]} is not in the index ({len(self)} chunks)")
+        return [by_row[r] for r in wanted]
+
+    def article(self, source: str, ordinal: int) -> Article | None:
+        rows = self._query("SELECT * FROM articles WHERE source = ? AND ordinal = ?", (source, int(ordinal)))
+        return _article_from_row(rows[0]) if rows else None
+
+    def files(self) -> dict[str, dict]:
+        return {source: dict(info) for source, info in self.manifest["files"].items()}
+
+    def list_articles(self) -> list[dict]:
+        """One dict per article: source, title, ordinal, kind, n_chunks (by source, then ordinal)."""
+        rows = self._query(
+            "SELECT source, title, ordinal, kind, n_chunks FROM articles ORDER BY source, ordinal"
+        )
+        return [dict(r) for r in rows]
+
+    def vocabulary_json(self) -> dict | None:
+        path = self.path / VOCABULARY
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise IndexCorruptError(f"Cannot read {path}: {err}. {REBUILD_HINT}") from err
+        return data if isinstance(data, dict) else None
+
+    # ------------------------------------------------------------- checking
+    def verify(self) -> list[str]:
+        """Problems found (checksums, counts across vectors, chunks, BM25, manifest); [] if whole."""
+        problems: list[str] = []
+        gen_dir = self.path
+        try:
+            manifest = read_manifest(gen_dir)
+        except IndexCorruptError as err:
+            return [str(err)]
+        for rel, info in manifest["checksums"].items():
+            path = gen_dir / rel
+            if not path.is_file():
+                problems.append(f"{path}: missing")
+            elif path.stat().st_size != info["size"]:
+                problems.append(f"{path}: size {path.stat().st_size} bytes, manifest says {info['size']}")
+            elif _sha256(path) != info["sha256"]:
+                problems.append(f"{path}: sha256 checksum mismatch (file changed or damaged)")
+        if problems:
+            return problems
+        counts = manifest["counts"]
+        n = counts["chunks"]
+        try:
+            vectors = np.load(gen_dir / VECTORS, allow_pickle=False, mmap_mode="r")
+            if vectors.shape != (n, manifest["dim"]):
+                problems.append(f"{gen_dir / VECTORS}: shape {vectors.shape}, manifest says ({n}, {manifest['dim']})")
+            faiss_index = _load_faiss(gen_dir, n, manifest["dim"], trust_faiss_file=True)
+            if faiss_index.ntotal != n:
+                problems.append(f"{gen_dir / FAISS_INDEX}: {faiss_index.ntotal} vectors, manifest says {n}")
+            if manifest.get("bm25"):
+                bm25 = _load_bm25(gen_dir / BM25_DIR)
+                if int(bm25.scores["num_docs"]) != n:
+                    problems.append(f"{gen_dir / BM25_DIR}: {bm25.scores['num_docs']} documents, manifest says {n}")
+            elif n:
+                problems.append(f"{gen_dir}: the manifest lists {n} chunks but no BM25 index")
+            db = _connect_ro(gen_dir / CHUNKS_DB)
+            try:
+                check = db.execute("PRAGMA integrity_check").fetchone()[0]
+                if check != "ok":
+                    problems.append(f"{gen_dir / CHUNKS_DB}: integrity check says {check}")
+                n_rows, lo, hi = db.execute("SELECT COUNT(*), MIN(row), MAX(row) FROM chunks").fetchone()
+                if n_rows != n or (n and (lo, hi) != (0, n - 1)):
+                    problems.append(f"{gen_dir / CHUNKS_DB}: {n_rows} chunk rows (rows {lo}..{hi}), manifest says {n}")
+                n_articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+                if n_articles != counts["articles"]:
+                    problems.append(f"{gen_dir / CHUNKS_DB}: {n_articles} articles, manifest says {counts['articles']}")
+                db_files = {
+                    r["source"]: (r["sha256"], r["n_chunks"])
+                    for r in db.execute("SELECT source, sha256, n_chunks FROM files")
+                }
+                man_files = {s: (i["sha256"], i["n_chunks"]) for s, i in manifest["files"].items()}
+                if db_files != man_files:
+                    problems.append(f"{gen_dir / CHUNKS_DB}: files table differs from the manifest")
+            finally:
+                db.close()
+        except (OSError, ValueError, KeyError, RuntimeError, sqlite3.Error, IndexCorruptError) as err:
+            problems.append(f"{gen_dir}: cannot be loaded: {err}")
+        return problems
+
+
+def read_manifest(gen_dir: Path) -> dict:
+    """The manifest of one generation, checked against its own sha256 and format version."""
+    path = Path(gen_dir) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexCorruptError(f"Index file {path} is missing. {REBUILD_HINT}") from None
+    except (OSError, ValueError) as err:  # ValueError covers bad UTF-8 and bad JSON
+        raise IndexCorruptError(f"Index file {path} is damaged ({err}). {REBUILD_HINT}") from err
+    if not isinstance(manifest, dict) or manifest.get("manifest_sha256") != _manifest_digest(manifest):
+        raise IndexCorruptError(f"Index file {path} fails its checksum (changed or damaged). {REBUILD_HINT}")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"The index at {path.parent} has format version {version}; this version of rag reads "
+            f"{FORMAT_VERSION}. {REBUILD_HINT}"
+        )
+    return manifest
+
+
+def check_shape(manifest: dict, expect: dict, index_dir: Path) -> None:
+    """IndexMismatchError naming every setting that differs from the manifest."""
+    stored = {**manifest.get("shape", {}), "model_id": manifest.get("model_id"), "dim": manifest.get("dim")}
+    diffs = [
+        f"{key}: index has {stored.get(key)!r}, settings want {value!r}"
+        for key, value in expect.items()
+        if stored.get(key) != value
+    ]
+    if diffs:
+        raise IndexMismatchError(
+            f"The index at {index_dir} was built with other settings ({'; '.join(diffs)}). "
+            f"{REBUILD_HINT} (or change the settings back)."
+        )
+
+
+def _load_faiss(gen_dir: Path, n: int, dim: int, *, trust_faiss_file: bool) -> "faiss.Index":
+    """faiss.index when its checksum was verified, else rebuilt from vectors.npy (safe to parse)."""
+    import faiss
+
+    if trust_faiss_file:
+        index = faiss.read_index(str(gen_dir / FAISS_INDEX))
+    else:
+        vectors = np.load(gen_dir / VECTORS, allow_pickle=False)
+        if vectors.shape != (n, dim) or vectors.dtype != np.float32:
+            raise IndexCorruptError(f"{gen_dir / VECTORS} has shape {vectors.shape}, expected ({n}, {dim}). {REBUILD_HINT}")
+        index = faiss.IndexFlatIP(dim)
+        index.add(vectors)
+    if index.ntotal != n or index.d != dim:
+        raise IndexCorruptError(
+            f"{gen_dir / FAISS_INDEX} holds {index.ntotal}x{index.d} vectors, expected {n}x{dim}. {REBUILD_HINT}"
+        )
+    return index
+
+
+def _load_bm25(path: Path) -> "bm25s.BM25":
+    import bm25s
+
+    return bm25s.BM25.load(str(path), load_corpus=False, mmap=False, show_progress=False)
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    if not path.is_file():
+        raise IndexCorruptError(f"Index file {path} is missing. {REBUILD_HINT}")
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+# --------------------------------------------------------------------------- writing
+@dataclass
+class _FileEntry:
+    source: str
+    path: str
+    sha256: str
+    articles: list[Article]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    tokens: list[list[str]] | None = None  # BM25 tokens per chunk, computed lazily
+
+
+@dataclass
+class _State:
+    files: dict[str, _FileEntry] = field(default_factory=dict)
+    vocabulary: dict | None = None
+
+
+class IndexWriter:
+    """Copy-on-write builder of the next generation; one writer at a time (file lock).
+
+    Use as a context manager: ``__enter__`` takes the lock and loads the current generation
+    (unless ``rebuild``); nothing is written until :meth:`commit`.
+    """
+
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        shape: dict,
+        model_id: str,
+        dim: int,
+        rebuild: bool = False,
+        lock_timeout: float = 30.0,
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        self.shape = {k: shape[k] for k in shape}
+        self.model_id = model_id
+        self.dim = int(dim)
+        self.rebuild = rebuild
+        self.lock_timeout = lock_timeout
+        self.is_new = True  # True when not starting from a committed generation
+        self._base_generation: int | None = None
+        self._state = _State()
+        self._lock: Any = None
+        self._committed: int | None = None
+
+    # ------------------------------------------------------------- lock and base
+    def __enter__(self) -> "IndexWriter":
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Take the writer lock, clean leftovers of crashed writers, load the current generation."""
+        if self._lock is not None:
+            return
+        from filelock import FileLock, Timeout
+
+        try:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(self.index_dir / LOCK_FILE), timeout=self.lock_timeout)
+            lock.acquire()
+        except Timeout:
+            raise IndexLockedError(
+                f"Another process is writing the index at {self.index_dir} (lock {self.index_dir / LOCK_FILE} "
+                f"held for more than {self.lock_timeout:g} s). Wait for that ingest/remove to finish, then retry."
+            ) from None
+        except OSError as err:
+            raise _unwritable(self.index_dir, err) from err
+        self._lock = lock
+        try:
+            self._clean_leftovers()
+            self._load_base()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _require_open(self) -> None:
+        if self._lock is None:
+            self.open()
+
+    def _clean_leftovers(self) -> None:
+        for path in self.index_dir.iterdir():
+            if path.name.startswith(TMP_PREFIX) or path.name.startswith(f"{CURRENT_FILE}.tmp"):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+
+    def _load_base(self) -> None:
+        if self.rebuild:
+            return
+        generation = current_generation(self.index_dir)
+        if generation is None:
+            return
+        expect = {**self.shape, "model_id": self.model_id, "dim": self.dim}
+        store = IndexStore._open_dir(
+            generation_dir(self.index_dir, generation), generation, expect=expect, full_check=True
+        )
+        try:
+            gen_dir = store.path
+            vectors = np.load(gen_dir / VECTORS, allow_pickle=False)
+            db = store._db
+            tokens_ok = store.manifest.get("analyzer") == _analyzer_signature()
+            for f in db.execute("SELECT * FROM files ORDER BY source"):
+                source = f["source"]
+                articles = [
+                    _article_from_row(r)
+                    for r in db.execute("SELECT * FROM articles WHERE source = ? ORDER BY ordinal", (source,))
+                ]
+                rows = db.execute("SELECT * FROM chunks WHERE source = ? ORDER BY row", (source,)).fetchall()
+                chunks = [_chunk_from_row(r) for r in rows]
+                index = [r["row"] for r in rows]
+                tokens = [json.loads(r["tokens"]) for r in rows] if tokens_ok else None
+                self._state.files[source] = _FileEntry(
+                    source, f["path"], f["sha256"], articles, chunks, np.array(vectors[index]), tokens
+                )
+            self._state.vocabulary = store.vocabulary_json()
+        except (OSError, ValueError, KeyError, sqlite3.Error) as err:
+            raise IndexCorruptError(f"Cannot read index generation {store.path}: {err}. {REBUILD_HINT}") from err
+        finally:
+            store.close()
+        self._base_generation = generation
+        self.is_new = False
+
+    # ------------------------------------------------------------- editing
+    def has_file(self, source: str, sha256: str) -> bool:
+        """True when ``source`` is indexed with these exact bytes (the caller can skip it)."""
+        self._require_open()
+        entry = self._state.files.get(source)
+        return entry is not None and entry.sha256 == sha256
+
+    def knows_source(self, source: str) -> bool:
+        self._require_open()
+        return source in self._state.files
+
+    def add_file(
+        self,
+        source: str,
+        path: str,
+        sha256: str,
+        articles: list[Article],
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+    ) -> None:
+        """Add ``source`` (replacing any earlier version); ``vectors[i]`` embeds ``chunks[i]``."""
+        self._require_open()
+        array = _normalized(vectors, self.dim) if len(chunks) else np.zeros((0, self.dim), np.float32)
+        if array.shape[0] != len(chunks):
+            raise ValueError(f"{source}: {len(chunks)} chunks but {array.shape[0]} vectors")
+        strays = {c.source for c in chunks} | {a.source for a in articles}
+        if strays - {source}:
+            raise ValueError(f"{source}: chunks/articles of other sources {sorted(strays - {source})}")
+        self._state.files[source] = _FileEntry(source, str(path), sha256, list(articles), list(chunks), array)
+
+    def remove_file(self, source: str) -> bool:
+        self._require_open()
+        return self._state.files.pop(source, None) is not None
+
+    def set_vocabulary_json(self, data: dict) -> None:
+        """Store an opaque JSON blob (kept from the previous generation when not set)."""
+        self._require_open()
+        json.dumps(data)  # fail now, not in commit, if it is not JSON
+        self._state.vocabulary = data
+
+    def sources(self) -> list[str]:
+        self._require_open()
+        return sorted(self._state.files)
+
+    def iter_texts(self) -> Iterator[str]:
+        """Title and text of every article the next generation will hold."""
+        self._require_open()
+        for source in sorted(self._state.files):
+            for article in self._state.files[source].articles:
+                yield f"{article.title}\n{article.text}" if article.title else article.text
+
+    # ------------------------------------------------------------- committing
+    def commit(self) -> int:
+        """Write the next generation and make it current; returns its number."""
+        self._require_open()
+        if self._committed is not None:
+            raise RuntimeError("this IndexWriter has already committed; open a new one")
+        generation = self._next_generation()
+        tmp = self.index_dir / f"{TMP_PREFIX}{GEN_PREFIX}{generation:06d}-{uuid.uuid4().hex[:8]}"
+        try:
+            tmp.mkdir()
+            self._write_generation(tmp, generation)
+            final = generation_dir(self.index_dir, generation)
+            os.rename(tmp, final)
+            _fsync_path(self.index_dir)
+            pointer = self.index_dir / f"{CURRENT_FILE}.tmp-{uuid.uuid4().hex[:8]}"
+            with open(pointer, "w", encoding="ascii") as f:
+                f.write(f"{final.name}\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(pointer, self.index_dir / CURRENT_FILE)
+            _fsync_path(self.index_dir)
+        except (OSError, sqlite3.Error) as err:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise _unwritable(self.index_dir, err) from err
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self._committed = generation
+        self._remove_old(keep={generation, self._base_generation})
+        return generation
+
+    def _next_generation(self) -> int:
+        """One past every generation seen (also orphans of crashed commits and a damaged CURRENT)."""
+        numbers = [self._base_generation or 0]
+        for path in self.index_dir.glob(f"{GEN_PREFIX}*"):
+            suffix = path.name[len(GEN_PREFIX) :]
+            if suffix.isdigit():
+                numbers.append(int(suffix))
+        try:
+            numbers.append(current_generation(self.index_dir) or 0)
+        except IndexCorruptError:
+            pass
+        return max(numbers) + 1
+
+    def _write_generation(self, tmp: Path, generation: int) -> None:
+        import faiss
+
+        from .lexical import analyze
+
+        entries = [self._state.files[s] for s in sorted(self._state.files)]
+        chunks = [c for e in entries for c in e.chunks]
+        for entry in entries:
+            if entry.tokens is None:
+                entry.tokens = [analyze(c.indexed_text) for c in entry.chunks]
+        tokens = [t for e in entries for t in (e.tokens or [])]
+        vectors = (
+            np.concatenate([e.vectors for e in entries]).astype(np.float32, copy=False)
+            if entries
+            else np.zeros((0, self.dim), np.float32)
+        )
+
+        with open(tmp / VECTORS, "wb") as f:
+            np.save(f, vectors, allow_pickle=False)
+        index = faiss.IndexFlatIP(self.dim)
+        if len(vectors):
+            index.add(vectors)
+        faiss.write_index(index, str(tmp / FAISS_INDEX))
+        self._write_sqlite(tmp / CHUNKS_DB, entries, tokens)
+        has_bm25 = any(tokens)
+        if has_bm25:
+            import bm25s
+
+            bm25 = bm25s.BM25()
+            bm25.index(tokens, show_progress=False)
+            bm25.save(str(tmp / BM25_DIR), show_progress=False)
+        (tmp / VOCABULARY).write_text(
+            json.dumps(self._state.vocabulary, ensure_ascii=False), encoding="utf-8"
+        )
+
+        checksums: dict[str, dict] = {}
+        for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
+            _fsync_path(path)
+            checksums[path.relative_to(tmp).as_posix()] = {"sha256": _sha256(path), "size": path.stat().st_size}
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "generation": generation,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "shape": self.shape,
+            "model_id": self.model_id,
+            "dim": self.dim,
+            "analyzer": _analyzer_signature(),
+            "bm25": has_bm25,
+            "files": {
+                e.source: {"sha256": e.sha256, "path": e.path, "n_articles": len(e.articles), "n_chunks": len(e.chunks)}
+                for e in entries
+            },
+            "counts": {
+                "files": len(entries),
+                "articles": sum(len(e.articles) for e in entries),
+                "chunks": len(chunks),
+            },
+            "checksums": checksums,
+        }
+        manifest["manifest_sha256"] = _manifest_digest(manifest)
+        with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
+            json.dump(manifest, f, ensure_ascii=False, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        if has_bm25:
+            _fsync_path(tmp / BM25_DIR)
+        _fsync_path(tmp)
+
+    @staticmethod
+    def _write_sqlite(path: Path, entries: list[_FileEntry], tokens: list[list[str]]) -> None:
+        db = sqlite3.connect(path)
+        try:
+            db.executescript(
+                """
+                CREATE TABLE files (source TEXT PRIMARY KEY, path TEXT, sha256 TEXT,
+                                    n_articles INTEGER, n_chunks INTEGER);
+                CREATE TABLE articles (source TEXT, ordinal INTEGER, title TEXT, text TEXT, byline TEXT,
+                                       origin TEXT, kind TEXT, sections TEXT, n_chunks INTEGER,
+                                       PRIMARY KEY (source, ordinal));
+                CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT, source TEXT,
+                                     article_ordinal INTEGER, title TEXT, section TEXT, text TEXT,
+                                     start INTEGER, "end" INTEGER, n_tokens INTEGER, tokens TEXT);
+                CREATE INDEX chunks_source ON chunks (source);
+                """
+            )
+            row = 0
+            for e in entries:
+                db.execute(
+                    "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
+                    (e.source, e.path, e.sha256, len(e.articles), len(e.chunks)),
+                )
+                per_article: dict[int, int] = {}
+                for c in e.chunks:
+                    per_article[c.article_ordinal] = per_article.get(c.article_ordinal, 0) + 1
+                db.executemany(
+                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            a.source, a.ordinal, a.title, a.text, a.byline, a.origin, a.kind,
+                            json.dumps([[s.heading, s.start] for s in a.sections], ensure_ascii=False),
+                            per_article.get(a.ordinal, 0),
+                        )
+                        for a in e.articles
+                    ],
+                )
+                db.executemany(
+                    "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            row + i, c.chunk_id, c.source, c.article_ordinal, c.title, c.section, c.text,
+                            c.start, c.end, c.n_tokens, json.dumps(tokens[row + i], ensure_ascii=False),
+                        )
+                        for i, c in enumerate(e.chunks)
+                    ],
+                )
+                row += len(e.chunks)
+            db.commit()
+        finally:
+            db.close()
+
+    def _remove_old(self, keep: set[int | None]) -> None:
+        """Drop generations other than the new one and the one it replaced (best effort)."""
+        for path in self.index_dir.glob(f"{GEN_PREFIX}*"):
+            suffix = path.name[len(GEN_PREFIX) :]
+            if suffix.isdigit() and int(suffix) not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _analyzer_signature() -> str:
+    import jieba
+
+    from .lexical import ANALYZER_VERSION
+
+    return f"rag.lexical/{ANALYZER_VERSION} jieba/{jieba.__version__}"
+
+
+def _unwritable(index_dir: Path, err: Exception) -> RagError:
+    reason = getattr(err, "strerror", None) or err
+    return RagError(
+        f"Cannot write the index at {index_dir}: {reason}. The current index is unchanged. "
+        f"Make the directory writable (or free disk space), or use another location with --home DIR."
+    )
