@@ -1,0 +1,1 @@
+"""Evaluation: golden QA sets, judging answers, metrics and reports for ``rag eval``."""

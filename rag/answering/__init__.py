@@ -1,0 +1,1 @@
+"""Answer modes: extractive (default, no LLM) and llm; picked by ``create_answerer``."""

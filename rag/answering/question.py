@@ -1,0 +1,309 @@
+"""Read a question: its kind (how many, who, where, when, which, list, comparison) and the
+concepts it asks about, in Chinese surface forms, whatever language it was asked in."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+if TYPE_CHECKING:
+    from ..crosslingual import TermGroup, Vocabulary
+
+KINDS = ("number", "who", "where", "when", "which", "list", "comparison", "what")
+
+# Words that only shape a question; they never have to occur in the evidence.
+ZH_QUESTION_WORDS = {
+    "多少", "几", "几个", "几年", "几天", "几家", "几名", "哪里", "哪儿", "哪", "哪个", "哪些", "哪位", "哪家", "哪年",
+    "哪一年", "什么", "何时", "何地", "谁", "是", "有", "的", "了", "吗", "呢", "么", "在", "于", "和", "与", "及",
+    "分别", "共", "多", "请问", "一下", "是否", "怎样", "如何", "为", "以", "把", "被", "对", "将", "已", "都",
+    "其中", "这", "那", "该", "个", "家", "名", "人", "篇", "所", "次", "项", "万", "亿", "目前", "截至", "以来",
+    "时候", "什么时候", "指", "是指", "具体", "哪两个", "哪两家", "两个", "里", "中", "上", "下",
+}
+EN_STOPWORDS = {
+    "how", "many", "much", "what", "which", "who", "whom", "whose", "where", "when", "why", "is", "are", "was",
+    "were", "be", "been", "do", "does", "did", "the", "a", "an", "of", "in", "on", "at", "to", "for", "by", "and",
+    "or", "with", "from", "there", "that", "this", "these", "those", "it", "its", "has", "have", "had", "so",
+    "far", "as", "about", "into", "their", "they", "two", "three",
+}
+EN_ASK_WORDS = {"number", "year", "date", "day", "time", "total", "amount", "percentage", "proportion", "share", "rate", "name", "names", "many", "much", "count"}
+MEASURE_WORDS = "个家人名所篇次项条位支届期天年月日元岁座处件份场批"
+_PLACE_SUFFIX = re.compile(r"(?:在|于|到|赴|落户)([\u4e00-\u9fff]{1,10}?(?:自治区|特别行政区|省|市|县|区|镇|乡|村|州|旗|街道))")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the question mentions, with the Chinese (or Latin) forms that express it."""
+
+    label: str
+    forms: tuple[str, ...]
+    weight: float = 1.0
+    entity: bool = False  # a named place, person, organisation or year: must be in the evidence
+    key: bool = False  # the thing asked about: the answer number must sit next to it
+
+
+@dataclass(frozen=True)
+class ParsedQuestion:
+    text: str
+    language: str
+    kind: str
+    concepts: tuple[Concept, ...]
+    unit: str = ""  # measure word or unit the answer should carry ("个", "%", "天", ...)
+    parts: int = 1  # how many values are asked for (两问 / "and ... respectively")
+    wants_year: bool = False
+
+    @property
+    def entities(self) -> tuple[Concept, ...]:
+        return tuple(c for c in self.concepts if c.entity)
+
+    @property
+    def keys(self) -> tuple[Concept, ...]:
+        return tuple(c for c in self.concepts if c.key)
+
+
+# --------------------------------------------------------------------------- kind
+def question_kind(text: str, language: str) -> str:
+    """The kind of answer the question wants."""
+    t = text.lower()
+    if language == "en":
+        if re.search(r"\b(more|fewer|less|larger|smaller|higher|lower|compare|compared|versus|vs\.?)\b.*\bthan\b|\bcompare", t):
+            return "comparison"
+        if re.search(r"\bhow (many|much)\b|\bwhat (percentage|proportion|share|number|rate|fraction)\b|\bhow (long|old)\b", t):
+            return "number"
+        if re.search(r"\b(in )?which year\b|\bwhat year\b", t):
+            return "when"
+        if re.search(r"\bwhen\b|\bwhat (date|day|month)\b|\bon which (date|day)\b", t):
+            return "when"
+        if re.search(r"\bwhere\b|\b(in|at) which (city|town|province|place|county|district|village|country|region)\b|\bwhich (city|town|province|place|county|district|village|country|region)\b", t):
+            return "where"
+        if re.search(r"\bwho\b|\bwhose\b|\bwhom\b", t):
+            return "who"
+        if re.search(r"\b(list|name all|what are)\b", t):
+            return "list"
+        if re.search(r"\bwhich\b", t):
+            return "which"
+        if re.search(r"\b(monthly|annual|yearly)\b.*\b(allowance|salary|subsidy|pay|wage|fee|cost|budget)\b|\bwhat (is|was) the (average|total)\b", t):
+            return "number"
+        return "what"
+    if re.search(r"比.*(多|少|高|低|大|小)|相比|哪个更|谁更", text):
+        return "comparison"
+    if re.search(r"哪一?年|何时|什么时候|哪天|哪一天|几月|何年|日期", text):
+        return "when"
+    if re.search(r"多少|几[个家人名所篇次项条位年天月届期岁座处件份场批万]|几\b|比例是|百分之几", text):
+        return "number"
+    if re.search(r"哪里|哪儿|何地|在哪|哪个(城市|省|市|县|区|镇|地方)|哪座城市", text):
+        return "where"
+    if re.search(r"谁|哪位|哪些人", text):
+        return "who"
+    if re.search(r"哪些|是指什么|包括什么|有哪", text):
+        return "list"
+    if re.search(r"哪[个家两]", text):
+        return "which"
+    return "what"
+
+
+def asked_unit(text: str, language: str) -> str:
+    """The measure word or unit the answer should carry, when the question shows it."""
+    if language == "en":
+        t = text.lower()
+        if re.search(r"percent|percentage|proportion|share|rate\b|%", t):
+            return "%"
+        for pattern, unit in (
+            (r"\bhow many days\b|\bhow long\b", "天"),
+            (r"\bhow many years\b", "年"),
+            (r"\bhow many (people|persons|volunteers|workers|social workers|staff|students|graduates|members|experts|participants)\b", "人"),
+            (r"\b(yuan|rmb|allowance|salary|subsidy|wage|pay|fund|funding|budget)\b", "元"),
+            (r"\bhow many (cases|articles|papers)\b", "篇"),
+            (r"\bhow many times\b", "次"),
+        ):
+            if re.search(pattern, t):
+                return unit
+        return ""
+    if re.search(r"百分之|比例|覆盖率|占比|率是|率为|率达", text):
+        return "%"
+    m = re.search(rf"(?:多少|几)([{MEASURE_WORDS}])", text)
+    if m:
+        return m.group(1)
+    return ""
+
+
+def count_parts(text: str) -> int:
+    """How many separate values the question asks for."""
+    asks = len(re.findall(r"多少|几[个家人名所篇次项条位年天月届期]", text))
+    if re.search(r"分别", text):
+        asks = max(asks, 2)
+    if re.search(r"\brespectively\b|\band how many\b", text, re.I):
+        asks = max(asks, 2)
+    return max(1, asks)
+
+
+# --------------------------------------------------------------------------- concepts
+@lru_cache(maxsize=1)
+def _posseg():
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
+
+
+def _is_named(word: str) -> bool:
+    """Whether jieba tags a Chinese word as a place, person or organisation name."""
+    tags = [p.flag for p in _posseg().cut(word)]
+    return len(tags) == 1 and tags[0][:2] in ("ns", "nr", "nt")
+
+
+# One-character abbreviations used in news text ("在京", "沪甘", "赴浙").
+PROVINCE_ABBREVIATIONS = {
+    "北京": "京", "上海": "沪", "天津": "津", "重庆": "渝", "河北": "冀", "山西": "晋", "内蒙古": "蒙", "辽宁": "辽",
+    "吉林": "吉", "黑龙江": "黑", "江苏": "苏", "浙江": "浙", "安徽": "皖", "福建": "闽", "江西": "赣", "山东": "鲁",
+    "河南": "豫", "湖北": "鄂", "湖南": "湘", "广东": "粤", "广西": "桂", "海南": "琼", "四川": "川", "贵州": "黔",
+    "云南": "滇", "西藏": "藏", "陕西": "陕", "甘肃": "甘", "青海": "青", "宁夏": "宁", "新疆": "新", "香港": "港",
+    "澳门": "澳", "台湾": "台",
+}
+_ABBR_CHARS = "".join(PROVINCE_ABBREVIATIONS.values())
+
+
+def abbreviation_pattern(forms: Sequence[str]) -> "re.Pattern[str] | None":
+    """A pattern for a province's one-character form where news text uses it (在京, 沪甘两地)."""
+    chars = {PROVINCE_ABBREVIATIONS[f] for f in forms if f in PROVINCE_ABBREVIATIONS}
+    if not chars:
+        return None
+    c = "".join(sorted(chars))
+    return re.compile(rf"(?:(?<=[在进赴来抵驻返离])[{c}])|(?:[{c}](?=[{_ABBR_CHARS}]两地))|(?:(?<=[{_ABBR_CHARS}])[{c}](?=两地))")
+
+
+def place_stems(word: str) -> tuple[str, ...]:
+    """内蒙古自治区 -> (内蒙古自治区, 内蒙古); 湘潭市 -> (湘潭市, 湘潭)."""
+    forms = [word]
+    for suffix in ("特别行政区", "自治区", "自治州", "省", "市", "县", "区", "镇"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            forms.append(word[: -len(suffix)])
+            break
+    return tuple(dict.fromkeys(forms))
+
+
+class Weights:
+    """Inverse-frequency weights from the corpus vocabulary (rare words count more)."""
+
+    def __init__(self, vocabulary: "Vocabulary | None") -> None:
+        self._freq = getattr(vocabulary, "frequencies", None) or {}
+        self._total = max(1, sum(self._freq.values())) if self._freq else 1
+
+    def __call__(self, forms: Iterable[str]) -> float:
+        if not self._freq:
+            return 1.0
+        best = 0.0
+        for form in forms:
+            f = self._freq.get(form, 0)
+            idf = math.log(1 + self._total / (1 + f))
+            best = max(best, idf)
+        return max(0.3, best / math.log(1 + self._total))
+
+
+def zh_concepts(text: str, weights: Weights) -> list[Concept]:
+    """Concepts of a Chinese question from jieba words (with parts of speech)."""
+    concepts: list[Concept] = []
+    words = [(p.word, p.flag) for p in _posseg().cut(text)]
+    ask_positions = [
+        i
+        for i, (w, _) in enumerate(words)
+        if w in ("多少", "几", "什么", "哪些", "哪里", "哪个", "哪", "谁", "何时", "哪位", "是指") or w.startswith("几")
+    ]
+    for i, (word, flag) in enumerate(words):
+        if not re.search(r"[\u4e00-\u9fff0-9A-Za-z]", word) or word in ZH_QUESTION_WORDS:
+            continue
+        if len(word) == 1 and word in MEASURE_WORDS:
+            continue
+        entity = flag[:2] in ("ns", "nr", "nt") or bool(_YEAR.fullmatch(word))
+        forms = place_stems(word) if flag.startswith("ns") else (word,)
+        if len(word) == 1 and not entity:
+            # single characters (站, 街, 镇) join their neighbour instead of standing alone
+            continue
+        key = not entity and any(abs(i - j) <= 3 for j in ask_positions)
+        weight = weights(forms) * (1.5 if entity else 1.0) * (1.6 if key else 1.0)
+        concepts.append(Concept(label=word, forms=forms, weight=weight, entity=entity, key=key))
+    # Neighbouring single characters glued back (社工 + 站 -> 社工站) as an extra, stronger concept.
+    for (a, _), (b, _) in zip(words, words[1:]):
+        if len(b) == 1 and b in "站室镇街村县区所院会局厅" and len(a) >= 2 and a not in ZH_QUESTION_WORDS:
+            concepts.append(Concept(label=a + b, forms=(a + b,), weight=weights((a + b,)) * 1.2))
+    for year in _YEAR.findall(text):
+        if not any(c.label == year for c in concepts):
+            concepts.append(Concept(label=year, forms=(year,), weight=1.5, entity=True))
+    return concepts
+
+
+def en_concepts(text: str, groups: Sequence["TermGroup"], weights: Weights) -> list[Concept]:
+    """Concepts of an English question from the glossary/pinyin/dictionary bridge."""
+    lowered = text.lower()
+    ask = re.search(r"\bhow (many|much)\b|\bwhat (percentage|proportion|share|number|rate)\b|\bwhat\b", lowered)
+    ask_end = ask.end() if ask else -1
+    concepts: list[Concept] = []
+    for group in groups:
+        forms = tuple(dict.fromkeys(f for f in group.chinese if f))
+        if not forms:
+            continue
+        english = (group.english or "").lower()
+        if english and all(w in EN_STOPWORDS or w in EN_ASK_WORDS for w in re.findall(r"[a-z]+", english)):
+            continue  # "how many", "what year": shape of the question, not its content
+        if group.source == "literal":
+            entity = bool(_YEAR.fullmatch(forms[0])) or any(_is_named(f) for f in forms[:1])
+        elif group.source == "pinyin":
+            entity = True
+        else:
+            entity = any(_is_named(f) for f in forms[:2])
+        if entity:
+            forms = tuple(dict.fromkeys(s for f in forms for s in place_stems(f)))
+        pos = lowered.find(english) if english else -1
+        key = not entity and ask_end >= 0 and 0 <= pos - ask_end <= 40
+        concepts.append(
+            Concept(label=group.english or forms[0], forms=forms, weight=weights(forms) * (1.5 if entity else 1.0), entity=entity, key=key)
+        )
+    for year in _YEAR.findall(text):
+        if not any(year in c.forms for c in concepts):
+            concepts.append(Concept(label=year, forms=(year,), weight=1.5, entity=True))
+    # Only the first concept after "how many ..." is the asked thing.
+    first_key = next((i for i, c in enumerate(concepts) if c.key), None)
+    if first_key is not None:
+        concepts = [
+            Concept(c.label, c.forms, c.weight * 1.6, c.entity, True) if i == first_key
+            else Concept(c.label, c.forms, c.weight, c.entity, False)
+            for i, c in enumerate(concepts)
+        ]
+    return concepts
+
+
+def parse_question(
+    text: str,
+    language: str,
+    groups: Sequence["TermGroup"] = (),
+    vocabulary: "Vocabulary | None" = None,
+) -> ParsedQuestion:
+    """Everything the extractive answerer needs to know about a question."""
+    weights = Weights(vocabulary)
+    kind = question_kind(text, language)
+    concepts = zh_concepts(text, weights) if language == "zh" else en_concepts(text, groups, weights)
+    wants_year = kind == "when" and bool(re.search(r"year|年", text, re.I)) and not re.search(r"date|day|哪天|日期|几月", text, re.I)
+    return ParsedQuestion(
+        text=text,
+        language=language,
+        kind=kind,
+        concepts=tuple(concepts),
+        unit=asked_unit(text, language),
+        parts=count_parts(text),
+        wants_year=wants_year,
+    )
+
+
+def place_after_preposition(clause: str) -> str | None:
+    """A place name governed by 在/于/到 with an administrative suffix (在外冈镇 -> 外冈镇)."""
+    m = _PLACE_SUFFIX.search(clause)
+    return m.group(1) if m else None
+
+
+def named_places(clause: str) -> list[str]:
+    """Place names jieba finds in a clause, in order."""
+    return [p.word for p in _posseg().cut(clause) if p.flag.startswith("ns") and len(p.word) >= 2]

@@ -1,0 +1,260 @@
+"""Numbers as written in Chinese and English news text: 3.9万个, 160多万, 近200名, 三年, 63.7%, 1.3 million.
+
+Used by the extractive answerer (which number answers the question) and by the evaluation
+scorer (which numbers an answer states). Offsets always index the caller's original text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+# Measure words and units that may follow a number, longest first when matched.
+MEASURE_WORDS: tuple[str, ...] = (
+    "个百分点", "百分点", "平方公里", "平方米", "公里", "千米", "千克", "公斤", "公顷", "小时", "分钟",
+    "周年", "人次", "户次", "万元",
+    "个", "人", "名", "家", "所", "位", "户", "项", "次", "件", "篇", "本", "部", "条", "张", "台",
+    "辆", "座", "支", "届", "批", "期", "场", "天", "日", "年", "月", "周", "岁", "元", "块", "角",
+    "倍", "种", "类", "套", "处", "间", "栋", "层", "份", "组", "队", "只", "头", "匹", "棵", "株",
+    "吨", "斤", "克", "米", "亩", "例", "宗", "轮", "季", "代", "级", "章", "节", "课", "分", "秒",
+    "起", "度", "点", "门", "道", "村", "镇", "县", "省", "市", "区", "街", "乡", "国", "校", "园",
+    "单", "笔", "册", "首", "幅", "集", "段", "句", "字", "票", "床", "辈", "卷", "篮", "箱", "瓶",
+)
+# After a Chinese numeral these read as ordinary words far more often than as units
+# (十分 "very", 一起 "together", 一点 "a little", 一道 "together", 三国, 一门心思, 一头).
+_NOT_AFTER_CHINESE_NUMERAL = frozenset("分起度点门道村镇县省市区街乡国校园单头首句字段集票笔")
+
+# Canonical qualifiers: "" or one of these.
+APPROX_QUALIFIERS: tuple[str, ...] = ("多", "余", "近", "超过", "约", "逾")
+
+_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG = {"万": 10**4, "亿": 10**8}
+_CN_MULT = {"十": 10, "百": 100, "千": 1000, "万": 10**4, "亿": 10**8}
+_EN_MULT = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+_EN_ONES = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_PREFIX_CANON = {
+    "超过": "超过", "超": "超过", "逾": "逾", "近": "近", "将近": "近", "接近": "近", "约": "约", "大约": "约",
+    "more than": "超过", "over": "超过", "nearly": "近", "almost": "近", "about": "约", "around": "约",
+    "approximately": "约", "roughly": "约",
+}
+
+# Fullwidth digits and signs map one-to-one, so offsets survive the translation.
+_FULLWIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)}, "％": "%", "．": "."})
+# Citation markers: [1], [2][3], [1, 2], [1-3], ［4］.
+_CITATION = re.compile(r"[\[［]\s*\d+(?:\s*[,，、\-–]\s*\d+)*\s*[\]］]")
+
+_UNIT_ALT = "|".join(re.escape(u) for u in sorted(MEASURE_WORDS, key=len, reverse=True))
+_ARABIC = re.compile(
+    r"(?<![\d.])(?P<num>\d{1,3}(?:,\d{3})+(?![\d])(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d])"
+    r"(?P<a1>多|余)?"
+    r"(?P<mult>(?:[百千](?![米克瓦卡分姓])|[万亿])+)?"
+    r"(?P<a2>多|余)?"
+    r"(?:(?P<pct>\s?(?:%|‰|percent\b|per\s+cent\b))"
+    r"|\s?(?P<emult>hundred|thousand|million|billion|trillion)\b"
+    rf"|[ \t]?(?P<unit>{_UNIT_ALT}))?",
+    re.IGNORECASE,
+)
+_CN_CHARS = "〇零一二两三四五六七八九十百千万亿"
+_CHINESE = re.compile(
+    rf"(?P<ord>第)?(?P<run>[{_CN_CHARS}]+)(?P<a1>多|余)?(?P<mult>[万亿](?![{_CN_CHARS}]))?(?P<a2>多|余)?(?P<unit>{_UNIT_ALT})?"
+)
+_PERCENT_CN = re.compile(rf"百分之(?P<num>\d+(?:\.\d+)?|[{_CN_CHARS}]+(?:点[{_CN_CHARS[:-5]}]+)?)")
+_EN_WORD_ALT = "|".join(sorted([*_EN_ONES, *_EN_TENS], key=len, reverse=True))
+_ENGLISH = re.compile(
+    rf"\b(?P<words>(?:{'|'.join(_EN_TENS)})(?:[-\s](?:{'|'.join(k for k in _EN_ONES if 0 < _EN_ONES[k] < 10)})\b)?|{_EN_WORD_ALT})\b"
+    r"(?:\s+(?P<emult>hundred|thousand|million|billion|trillion)\b)?"
+    r"(?P<pct>\s?(?:%|percent\b|per\s+cent\b))?",
+    re.IGNORECASE,
+)
+_PREFIX = re.compile(
+    r"(?:(?P<zh>超过|将近|接近|大约|超|逾|近|约)|\b(?P<en>more\s+than|over|nearly|almost|about|around|approximately|roughly)\s+)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class NumberMention:
+    """One number found in a text; ``text == source[start:end]``."""
+
+    value: float  # 3.9万 -> 39000.0; 63.7% -> 63.7
+    text: str  # surface text including qualifier and unit, e.g. "近3万人"
+    start: int
+    end: int
+    unit: str  # measure word / unit that follows ("个", "%", "年", ...) or ""
+    approx: str  # "" or one of APPROX_QUALIFIERS
+    is_year: bool  # a 4-digit number followed by 年 ("2021年", "二〇二一年")
+
+
+def extract_numbers(text: str) -> list[NumberMention]:
+    """Every number stated in ``text``, in order; citation markers such as [1] are skipped."""
+    return _scan(text, loose=False)
+
+
+def parse_number(text: str) -> float | None:
+    """The value of a string that is one number ("3.9万", "二十七", "1,435", "twelve"), else None."""
+    stripped = text.strip()
+    if not stripped:
+        return None
+    mentions = _scan(stripped, loose=True)
+    if len(mentions) == 1 and mentions[0].start == 0 and mentions[0].end == len(stripped):
+        return mentions[0].value
+    return None
+
+
+def chinese_numeral_value(run: str) -> int | None:
+    """Value of a Chinese numeral ("二十七" -> 27, "两百" -> 200, "二〇二〇" -> 2020), None if malformed."""
+    if not run or any(ch not in _CN_CHARS for ch in run):
+        return None
+    if len(run) > 1 and all(ch in _CN_DIGITS for ch in run):  # positional: 二〇二〇
+        return int("".join(str(_CN_DIGITS[ch]) for ch in run))
+    total = section = digit = 0
+    last_small = 10**9  # small units must fall within a section: 三千五百二十
+    last_big = 10**13
+    prev = ""  # "d" digit, "s" small unit, "b" big unit, "z" zero
+    for ch in run:
+        if ch in _CN_DIGITS:
+            if prev == "d":
+                return None
+            digit = _CN_DIGITS[ch]
+            prev = "z" if digit == 0 else "d"
+        elif ch in _CN_SMALL:
+            unit = _CN_SMALL[ch]
+            if prev == "s" or unit >= last_small:
+                return None
+            if prev in ("", "b", "z"):
+                if ch != "十":
+                    if prev != "":
+                        return None
+                digit = digit or 1
+            section += digit * unit
+            digit, last_small, prev = 0, unit, "s"
+        else:
+            unit = _CN_BIG[ch]
+            if prev == "":
+                return None
+            if unit >= last_big and not (ch == "亿" and last_big == 10**4):
+                return None
+            value = (section + digit) * unit
+            total = (total + value) if unit < last_big else (total + section + digit) * unit
+            section = digit = 0
+            last_small, last_big, prev = 10**9, unit, "b"
+    return total + section + digit
+
+
+# ------------------------------------------------------------------------------ scanning
+def _scan(text: str, *, loose: bool) -> list[NumberMention]:
+    work = _CITATION.sub(lambda m: " " * len(m.group(0)), text.translate(_FULLWIDTH))
+    candidates: list[NumberMention] = []
+    for finder in (_percent_chinese, _arabic, _chinese, _english):
+        candidates.extend(finder(text, work, loose))
+    candidates.sort(key=lambda m: (m.start, -(m.end - m.start)))
+    chosen: list[NumberMention] = []
+    end = -1
+    for mention in candidates:
+        if mention.start >= end:
+            chosen.append(mention)
+            end = mention.end
+    return chosen
+
+
+def _with_prefix(text: str, work: str, start: int, end: int, value: Decimal, unit: str, approx: str,
+                 is_year: bool = False) -> NumberMention:
+    """Build a mention, taking in a qualifier written before the number (近, 超过, about)."""
+    m = _PREFIX.search(work, max(0, start - 20), start)
+    if m is not None and not approx:
+        word = (m.group("zh") or re.sub(r"\s+", " ", m.group("en") or "")).lower()
+        shadowed = word == "近" and m.start() > 0 and work[m.start() - 1] in "最附靠邻亲"
+        if not shadowed:
+            approx = _PREFIX_CANON[word]
+            start = m.start()
+    return NumberMention(float(value), text[start:end], start, end, unit, approx, is_year)
+
+
+def _approx(*parts: str | None) -> str:
+    return next((p for p in parts if p), "")
+
+
+def _arabic(text: str, work: str, loose: bool) -> list[NumberMention]:
+    found = []
+    for m in _ARABIC.finditer(work):
+        raw = m.group("num").replace(",", "")
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+            continue
+        for ch in m.group("mult") or "":
+            value *= _CN_MULT[ch]
+        unit = ""
+        if m.group("pct"):
+            unit = "‰" if "‰" in m.group("pct") else "%"
+        elif m.group("emult"):
+            value *= _EN_MULT[m.group("emult").lower()]
+        elif m.group("unit"):
+            unit = m.group("unit")
+        is_year = unit == "年" and re.fullmatch(r"\d{4}", m.group("num")) is not None and not m.group("mult")
+        found.append(_with_prefix(text, work, m.start(), m.end(), value, unit, _approx(m.group("a1"), m.group("a2")), is_year))
+    return found
+
+
+def _chinese(text: str, work: str, loose: bool) -> list[NumberMention]:
+    found = []
+    for m in _CHINESE.finditer(work):
+        run, unit = m.group("run"), m.group("unit") or ""
+        if unit and unit in _NOT_AFTER_CHINESE_NUMERAL and not m.group("ord") and not loose:
+            unit = ""
+        positional = len(run) > 1 and all(ch in _CN_DIGITS for ch in run)
+        value = chinese_numeral_value(run)
+        if value is None:
+            continue
+        approx = _approx(m.group("a1"), m.group("a2"))
+        if not loose:
+            if positional and not (unit == "年" and len(run) == 4):
+                continue
+            if run[0] in "百千万亿" and not m.group("ord"):
+                continue
+            if not (m.group("ord") or unit or len(run) > 1 or m.group("mult") or (approx and run == "十")):
+                continue
+        end = m.end()
+        if not unit and m.group("unit"):  # the unit was refused: stop before it
+            end = m.start("unit")
+        for ch in m.group("mult") or "":
+            value *= _CN_BIG[ch]
+        start = m.start("run") if not m.group("ord") else m.start()
+        is_year = positional and unit == "年" and len(run) == 4
+        found.append(_with_prefix(text, work, start, end, Decimal(value), unit, approx, is_year))
+    return found
+
+
+def _percent_chinese(text: str, work: str, loose: bool) -> list[NumberMention]:
+    found = []
+    for m in _PERCENT_CN.finditer(work):
+        raw = m.group("num")
+        if raw[0].isdigit():
+            value = Decimal(raw)
+        else:
+            whole, _, frac = raw.partition("点")
+            base = chinese_numeral_value(whole)
+            if base is None or any(ch not in _CN_DIGITS for ch in frac):
+                continue
+            value = Decimal(f"{base}.{''.join(str(_CN_DIGITS[ch]) for ch in frac)}" if frac else base)
+        found.append(_with_prefix(text, work, m.start(), m.end(), value, "%", ""))
+    return found
+
+
+def _english(text: str, work: str, loose: bool) -> list[NumberMention]:
+    found = []
+    for m in _ENGLISH.finditer(work):
+        parts = re.split(r"[-\s]+", m.group("words").lower())
+        value = Decimal(sum(_EN_TENS.get(p, _EN_ONES.get(p, 0)) for p in parts))
+        if m.group("emult"):
+            value *= _EN_MULT[m.group("emult").lower()]
+        unit = "%" if m.group("pct") else ""
+        found.append(_with_prefix(text, work, m.start(), m.end(), value, unit, ""))
+    return found

@@ -1,0 +1,319 @@
+"""The one object that owns an open index: ingest, remove, retrieve, ask."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+
+from .errors import IndexMissingError, InputError, RagError
+from .models import Answer, Article, Chunk, Passage
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from embeddings.base import EmbeddingBackend
+
+    from .answering.base import Answerer
+    from .crosslingual import Vocabulary
+    from .glossary import Glossary
+    from .retrieval import HybridRetriever, NewsRetriever, QueryAnalysis
+    from .store import IndexStore
+
+
+def bundled_corpus_dir() -> Path:
+    """The sample pages shipped inside the package (the default corpus)."""
+    return Path(str(resources.files("rag") / "data" / "corpus"))
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did, for the CLI/UI to print."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # warnings naming the file and why
+    chunks_embedded: int = 0
+    total_chunks: int = 0
+    generation: int | None = None
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.skipped)} skipped; {self.chunks_embedded} chunks embedded, "
+            f"{self.total_chunks} in the index ({self.seconds:.1f} s)"
+        )
+
+
+ProgressFactory = Callable[[int, str], object]  # (total, description) -> tqdm-like bar
+
+
+class Pipeline:
+    """Loads lazily, reloads when another process commits a new index generation, thread-safe."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._backend: "EmbeddingBackend | None" = None
+        self._glossary: "Glossary | None" = None
+        self._store: "IndexStore | None" = None
+        self._vocabulary: "Vocabulary | None" = None
+        self._answerers: dict[str, "Answerer"] = {}
+        self._last_analysis: tuple | None = None
+
+    # ----------------------------------------------------------------- components
+    @property
+    def backend(self) -> "EmbeddingBackend":
+        with self._lock:
+            if self._backend is None:
+                from .embedding import make_backend
+
+                self._backend = make_backend(self.settings)
+            return self._backend
+
+    @property
+    def glossary(self) -> "Glossary":
+        with self._lock:
+            if self._glossary is None:
+                from .glossary import Glossary
+
+                self._glossary = Glossary.load_default()
+            return self._glossary
+
+    def expected_shape(self) -> dict:
+        return {**self.settings.index_shape(), "model_id": self.backend.model_id, "dim": self.backend.dim}
+
+    def store(self) -> "IndexStore":
+        """The current index generation; reopened when a newer one was committed."""
+        from .store import IndexStore, current_generation
+
+        with self._lock:
+            generation = current_generation(self.settings.index_dir)
+            if generation is None:
+                self._store = None
+                raise IndexMissingError(
+                    f"No index at {self.settings.index_dir}. Build one with: rag ingest PATH "
+                    f"(or run `rag ask` once to index the bundled sample corpus)."
+                )
+            if self._store is None or self._store.generation != generation:
+                self._store = IndexStore.open(self.settings.index_dir, expect=self.expected_shape())
+                from .crosslingual import Vocabulary
+
+                data = self._store.vocabulary_json()
+                self._vocabulary = Vocabulary.from_json(data) if data else None
+            return self._store
+
+    def ensure_index(self, progress: ProgressFactory | None = None) -> "IndexStore":
+        """Open the index, building it from the bundled sample corpus the first time."""
+        from .store import current_generation
+
+        if current_generation(self.settings.index_dir) is None:
+            self.ingest([bundled_corpus_dir()], progress=progress)
+        return self.store()
+
+    def answerer(self, mode: str) -> "Answerer":
+        with self._lock:
+            if mode not in self._answerers:
+                from .answering.factory import create_answerer
+
+                self._answerers[mode] = create_answerer(mode, self)
+            return self._answerers[mode]
+
+    # ----------------------------------------------------------------- writing
+    def ingest(
+        self,
+        paths: Iterable[Path | str],
+        *,
+        rebuild: bool = False,
+        progress: ProgressFactory | None = None,
+    ) -> IngestReport:
+        """Add new and changed files (folders are walked); unchanged files cost nothing."""
+        from .chunking import TokenCounter, chunk_article
+        from .crosslingual import Vocabulary
+        from .loading import find_files, load_document
+        from .segmentation import segment
+        from .store import IndexWriter
+
+        started = time.perf_counter()
+        report = IngestReport()
+        files, warnings = find_files([Path(p) for p in paths])
+        report.skipped.extend(warnings)
+        counter = TokenCounter(self.settings.tokenizer)
+        backend = self.backend
+        pending: list[tuple[str, str, str, list[Article], list[Chunk]]] = []
+        with self._lock, IndexWriter(
+            self.settings.index_dir,
+            shape=self.settings.index_shape(),
+            model_id=backend.model_id,
+            dim=backend.dim,
+            rebuild=rebuild,
+        ) as writer:
+            seen: dict[str, str] = {}
+            for path in files:
+                try:
+                    doc = load_document(path)
+                except InputError as err:
+                    report.skipped.append(str(err))
+                    continue
+                if doc.source in seen and seen[doc.source] != doc.path:
+                    report.skipped.append(
+                        f"{doc.path}: skipped, another file named {doc.source!r} ({seen[doc.source]}) "
+                        f"is in the same ingest; rename one of them."
+                    )
+                    continue
+                seen[doc.source] = doc.path
+                if writer.has_file(doc.source, doc.sha256):
+                    report.unchanged.append(doc.source)
+                    continue
+                articles = segment(doc)
+                chunks = [
+                    c
+                    for a in articles
+                    for c in chunk_article(
+                        a,
+                        max_tokens=self.settings.chunk_tokens,
+                        overlap_sentences=self.settings.chunk_overlap_sentences,
+                        counter=counter,
+                    )
+                ]
+                if not chunks:
+                    report.skipped.append(f"{doc.path}: skipped, no text left after cleaning.")
+                    continue
+                (report.updated if writer.knows_source(doc.source) else report.added).append(doc.source)
+                pending.append((doc.source, doc.path, doc.sha256, articles, chunks))
+
+            texts = [c.indexed_text for *_, chunks in pending for c in chunks]
+            bar = progress(len(texts), "Embedding chunks") if (progress and texts) else None
+            vectors = backend.embed_passages(texts, progress=bar) if texts else None
+            if bar is not None and hasattr(bar, "close"):
+                bar.close()
+            offset = 0
+            for source, path, sha, articles, chunks in pending:
+                writer.add_file(source, path, sha, articles, chunks, vectors[offset : offset + len(chunks)])
+                offset += len(chunks)
+            report.chunks_embedded = len(texts)
+            if pending or rebuild or writer.is_new:
+                writer.set_vocabulary_json(Vocabulary.from_texts(writer.iter_texts()).to_json())
+                report.generation = writer.commit()
+        store = self.store()
+        report.total_chunks = len(store)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove(self, paths: Iterable[Path | str]) -> list[str]:
+        """Drop files (by path or file name) from the index; returns the removed sources."""
+        from .crosslingual import Vocabulary
+        from .store import IndexWriter
+
+        backend = self.backend
+        removed: list[str] = []
+        with self._lock, IndexWriter(
+            self.settings.index_dir,
+            shape=self.settings.index_shape(),
+            model_id=backend.model_id,
+            dim=backend.dim,
+        ) as writer:
+            for p in paths:
+                name = Path(p).name
+                if writer.remove_file(name):
+                    removed.append(name)
+            if not removed:
+                raise InputError(
+                    f"None of {', '.join(map(str, paths))} is in the index; `rag list` shows what is."
+                )
+            writer.set_vocabulary_json(Vocabulary.from_texts(writer.iter_texts()).to_json())
+            writer.commit()
+        self.store()
+        return removed
+
+    # ----------------------------------------------------------------- reading
+    def validate_question(self, question: object) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InputError("The question is empty: type a question, e.g. 'How many social work stations are in Inner Mongolia?'.")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise InputError(f"The question is {len(question)} characters long; the limit is {limit}. Shorten it.")
+        return question.strip()
+
+    def analyze(self, question: str) -> "QueryAnalysis":
+        """Language and English->Chinese bridging of a question (cached for the last one)."""
+        from .retrieval import analyze_query
+
+        store = self.store()  # makes sure the vocabulary of the current generation is loaded
+        with self._lock:
+            cached = self._last_analysis
+            if cached and cached[0] == (question, store.generation):
+                return cached[1]
+        analysis = analyze_query(question, self.glossary, self._vocabulary)
+        with self._lock:
+            self._last_analysis = ((question, store.generation), analysis)
+        return analysis
+
+    def question_context(self, question: str):
+        """What the extractive answerer needs besides the passages: term groups and vocabulary."""
+        return self.analyze(question).groups, self._vocabulary
+
+    def hybrid(self, *, method: str | None = None) -> "HybridRetriever":
+        from .retrieval import HybridRetriever, RetrievalConfig
+
+        s = self.settings
+        config = RetrievalConfig(
+            method=method or s.retrieval,
+            candidates=s.candidates,
+            rrf_k=s.rrf_k,
+            dense_weight=s.dense_weight,
+            lexical_weight=s.lexical_weight,
+        )
+        return HybridRetriever(self.store(), self.backend, config)
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        question = self.validate_question(question)
+        return self.hybrid().retrieve(self.analyze(question), k or self.settings.k)
+
+    @property
+    def retriever(self) -> "NewsRetriever":
+        """A LangChain ``BaseRetriever`` over this pipeline."""
+        from .retrieval import NewsRetriever
+
+        return NewsRetriever(search=self.retrieve, k=self.settings.k)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        mode: str | None = None,
+        k: int | None = None,
+        history: Sequence[tuple[str, str]] = (),
+    ) -> Answer:
+        """Answer one question with cited passages (or an honest refusal)."""
+        started = time.perf_counter()
+        question = self.validate_question(question)
+        mode = mode or self.settings.mode
+        k = k or self.settings.k
+        if not 1 <= k <= 50:
+            raise InputError(f"k={k} is out of range: use 1..50.")
+        query = self.analyze(question)
+        t_retrieve = time.perf_counter()
+        passages = self.hybrid().retrieve(query, k)
+        t_answer = time.perf_counter()
+        answerer = self.answerer(mode)
+        answer = answerer.answer(question, passages, language=query.language, history=history)
+        done = time.perf_counter()
+        timings = {
+            "analyze": (t_retrieve - started) * 1000,
+            "retrieve": (t_answer - t_retrieve) * 1000,
+            "answer": (done - t_answer) * 1000,
+            "total": (done - started) * 1000,
+        }
+        from dataclasses import replace
+
+        return replace(answer, timings_ms={**answer.timings_ms, **timings})
+
+
+def describe_error(err: RagError) -> str:
+    """One-line message for CLI/UI."""
+    return str(err)

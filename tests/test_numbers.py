@@ -1,0 +1,118 @@
+"""Reading numbers the way Chinese and English news text writes them."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.numbers import MEASURE_WORDS, chinese_numeral_value, extract_numbers, parse_number
+
+
+def values(text: str) -> list[float]:
+    return [m.value for m in extract_numbers(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("3.9万", 39000),
+        ("160多万", 1600000),
+        ("1.21万余", 12100),
+        ("三年", 3),
+        ("六个", 6),
+        ("两百余", 200),
+        ("1203.7万", 12037000),
+        ("63.7%", 63.7),
+        ("83％", 83),
+        ("百分之八十", 80),
+        ("1,435", 1435),
+        ("12,037,000", 12037000),
+        ("１２３", 123),
+        ("3千", 3000),
+        ("300余名", 300),
+        ("近200名", 200),
+        ("近3万人", 30000),
+        ("十二", 12),
+        ("二十七", 27),
+        ("三十多万人", 300000),
+        ("二〇二〇年", 2020),
+        ("twelve", 12),
+        ("twenty-seven", 27),
+        ("1.3 million", 1300000),
+        ("12 thousand", 12000),
+        ("3.9 billion", 3900000000),
+        ("63.7 percent", 63.7),
+    ],
+)
+def test_single_number_values(text, value):
+    assert values(text) == [pytest.approx(value)]
+    assert parse_number(text) == pytest.approx(value)
+
+
+def test_surface_text_unit_and_qualifier():
+    (m,) = extract_numbers("持证社工总数1.21万余人。")
+    assert (m.text, m.unit, m.approx, m.value) == ("1.21万余人", "人", "余", 12100)
+    (m,) = extract_numbers("已建成乡镇（街道）社工站3.9万个")
+    assert (m.text, m.unit) == ("3.9万个", "个")
+    (m,) = extract_numbers("法国共有超过130万社会工作者")
+    assert (m.text, m.approx, m.value) == ("超过130万", "超过", 1300000)
+    (m,) = extract_numbers("more than 1.3 million social workers")
+    assert (m.text, m.approx) == ("more than 1.3 million", "超过")
+
+
+def test_offsets_index_the_original_text():
+    text = "目前河北省建成乡镇（街道）社工站１４３５家，覆盖率达到63.7%[1]"
+    for m in extract_numbers(text):
+        assert text[m.start : m.end] == m.text
+    assert values(text) == [1435, 63.7]
+
+
+def test_ordinals_take_their_measure_word():
+    (m,) = extract_numbers("2023年第三届全国禁毒社会工作发展交流会")[1:]
+    assert (m.value, m.unit, m.text) == (3, "届", "第三届")
+
+
+def test_dates_stay_as_parts_and_years_are_marked():
+    found = extract_numbers("于2020年9月12日正式揭牌")
+    assert [(m.value, m.unit, m.is_year) for m in found] == [(2020, "年", True), (9, "月", False), (12, "日", False)]
+    assert not extract_numbers("报名人数为1705人")[0].is_year
+
+
+def test_citation_markers_are_not_numbers():
+    assert values("[1]") == []
+    assert values("社工站850个[2][3]。") == [850]
+    assert values("about 850 stations [1, 2]") == [850]
+
+
+@pytest.mark.parametrize("text", ["一些", "统一", "一线", "一体化", "三社联动", "十分重要", "一起", "万一", "千万不要", "六化"])
+def test_numerals_inside_ordinary_words_are_not_numbers(text):
+    assert extract_numbers(text) == []
+
+
+@pytest.mark.parametrize(("text", "value", "unit"), [("三年", 3, "年"), ("六个", 6, "个"), ("两天", 2, "天"), ("十二届", 12, "届")])
+def test_small_chinese_numerals_before_a_measure_word(text, value, unit):
+    (m,) = extract_numbers(f"计划{text}里")
+    assert (m.value, m.unit) == (value, unit)
+
+
+def test_a_sentence_with_several_numbers():
+    text = "嘉定区计划三年里在六个街镇建立精神健康社工站，两百余名专家学者参会。"
+    assert values(text) == [3, 6, 200]
+
+
+def test_chinese_numeral_grammar():
+    assert chinese_numeral_value("一亿三千万") == 130_000_000
+    assert chinese_numeral_value("一千零五") == 1005
+    assert chinese_numeral_value("十万") == 100_000
+    assert chinese_numeral_value("一百十") is None
+
+
+def test_parse_number_refuses_text_that_is_not_one_number():
+    assert parse_number("三") == 3
+    assert parse_number("3 个人") is None
+    assert parse_number("850个和13家") is None
+    assert parse_number("abc") is None
+    assert parse_number("") is None
+
+
+def test_measure_words_are_a_public_constant():
+    assert {"个", "人", "家", "届", "年", "天", "篇", "元"} <= set(MEASURE_WORDS)

@@ -1,0 +1,143 @@
+"""The JSON API: POST /api/ask (Answer JSON), GET /api/health, and the knowledge base files."""
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from rag.errors import InputError, RagError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from .service import ChatService
+
+MAX_BODY_BYTES = 64 * 1024
+ASK_FIELDS = {"question", "mode", "k", "history"}
+
+
+def _error(status: int, message: str):
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def parse_ask(body: bytes) -> dict[str, Any]:
+    """The validated fields of an ask request; InputError (-> 400) names what is wrong."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"The request body is not valid JSON ({err}); send e.g. {{\"question\": \"...\"}}.") from err
+    if not isinstance(data, dict):
+        raise InputError('The request body must be a JSON object such as {"question": "..."}.')
+    unknown = sorted(set(data) - ASK_FIELDS)
+    if unknown:
+        raise InputError(f"Unknown field(s) {unknown}: allowed are {sorted(ASK_FIELDS)}.")
+    if "question" not in data:
+        raise InputError('The field "question" is missing: send {"question": "..."}.')
+    question = data["question"]
+    if not isinstance(question, str):
+        raise InputError(f'"question" must be a string, not {type(question).__name__}.')
+    mode = data.get("mode")
+    if mode is not None and not isinstance(mode, str):
+        raise InputError(f'"mode" must be a string ("extractive" or "llm"), not {type(mode).__name__}.')
+    k = data.get("k")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int)):
+        raise InputError(f'"k" must be a whole number from 1 to 50, not {k!r}.')
+    history = data.get("history") or []
+    if not isinstance(history, list) or not all(
+        isinstance(turn, list) and len(turn) == 2 and all(isinstance(t, str) for t in turn) for turn in history
+    ):
+        raise InputError('"history" must be a list of [question, answer] string pairs.')
+    return {"question": question, "mode": mode, "k": k, "history": [tuple(t) for t in history]}
+
+
+def create_api(service: "ChatService") -> "FastAPI":
+    """A FastAPI app with the JSON routes; the Gradio UI is mounted on it at "/"."""
+    from fastapi import FastAPI, Request, UploadFile
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from .uploads import MAX_BYTES, validate
+
+    app = FastAPI(title="Bilingual news RAG", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+
+    @app.exception_handler(InputError)
+    async def _input_error(_request: Request, err: InputError):
+        return _error(422, str(err))
+
+    @app.exception_handler(RagError)
+    async def _rag_error(_request: Request, err: RagError):
+        return _error(503, str(err))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, err: RequestValidationError):
+        return _error(422, "; ".join(str(e.get("msg")) for e in err.errors()) or "Invalid request.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, err: StarletteHTTPException):
+        if request.url.path.startswith("/api/"):
+            return _error(err.status_code, str(err.detail))
+        from fastapi.exception_handlers import http_exception_handler
+
+        return await http_exception_handler(request, err)
+
+    @app.post("/api/ask")
+    async def ask(request: Request):
+        """Answer one question: body {"question", "mode"?, "k"?, "history"?} -> Answer JSON."""
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return _error(413, f"The request is {len(body)} bytes; the limit is {MAX_BODY_BYTES}.")
+        try:
+            fields = parse_ask(body)
+        except InputError as err:
+            return _error(400, str(err))
+        service.check_request(fields["mode"], fields["k"])  # InputError -> 422
+        answer = await run_in_threadpool(
+            service.ask, fields["question"], mode=fields["mode"], k=fields["k"], history=fields["history"]
+        )
+        return answer.to_dict()
+
+    @app.get("/api/health")
+    async def health():
+        status = service.status
+        return {
+            "status": "ok" if status.state == "ready" else status.state,
+            "index": status.to_dict(),
+            "embeddings": service.settings.embeddings,
+            "mode": service.settings.mode,
+        }
+
+    @app.get("/api/files")
+    async def list_files():
+        """Indexed articles (source, title, ordinal, kind, n_chunks)."""
+        return {"articles": await run_in_threadpool(service.articles)}
+
+    @app.post("/api/files")
+    async def upload(file: UploadFile):
+        """Add one .txt/.md/.html/.pdf/.docx file (multipart field "file")."""
+        data = await file.read(MAX_BYTES + 1)
+        checked = validate(file.filename, data, max_bytes=MAX_BYTES)  # InputError -> 422
+        report = await run_in_threadpool(service.add, [checked])
+        if checked.name not in set(report.added) | set(report.updated) | set(report.unchanged):
+            reason = "; ".join(report.skipped) or "the loader could not read it"
+            return _error(422, f"{checked.name} was not added: {reason}")
+        return {
+            "added": report.added,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "skipped": report.skipped,
+            "summary": report.summary(),
+        }
+
+    @app.delete("/api/files/{name}")
+    async def remove(name: str):
+        from .uploads import safe_name
+
+        removed = await run_in_threadpool(service.remove, [safe_name(name)])
+        return {"removed": removed}
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    async def unknown(rest: str):
+        return _error(404, f"No API route /api/{rest}: use POST /api/ask, GET /api/health, GET/POST /api/files.")
+
+    return app
