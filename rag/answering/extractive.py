@@ -4,7 +4,9 @@ or refuse when the passages do not support an answer."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..chunking import split_sentences
@@ -21,6 +23,14 @@ _QUOTE = re.compile(r"[“\"‘「『]([^”\"’」』]{2,40})[”\"’」』]"
 _MONTHS = "January February March April May June July August September October November December".split()
 _UNIT_EN = {"人": "people", "名": "people", "天": "days", "年": "years", "元": "yuan", "篇": "", "个": "", "家": "", "%": "%"}
 MIN_SCORE = 0.42
+# When the question shows what is counted, a number in another unit cannot be its answer.
+_UNIT_FAMILIES = {
+    "%": {"%"},
+    "人": {"人", "名", "位", "人次", "余人", "多人"},
+    "天": {"天", "日"},
+    "元": {"元", "万元", "亿元", "千元"},
+    "年": {"年"},
+}
 
 QuestionContext = Callable[[str], "tuple[Sequence[TermGroup], Vocabulary | None]"]
 
@@ -60,9 +70,17 @@ class Span:
     quality: float = 0.0  # 0..1: how well the span fits what was asked (unit, nearness to the asked noun)
 
 
+@lru_cache(maxsize=4096)
+def _norm(text: str) -> str:
+    """Width-folded, lower-cased, whitespace-free text for matching (（街道） == (街道))."""
+    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+    # 社工 is the everyday short form of 社会工作(者) in this domain: match either way.
+    return folded.replace("社会工作者", "社工").replace("社会工作", "社工")
+
+
 def _has(concept: Concept, text: str) -> bool:
-    lowered = text.lower()
-    if any((f.lower() in lowered) if f.isascii() else (f in text) for f in concept.forms):
+    folded = _norm(text)
+    if any(_norm(f) in folded for f in concept.forms):
         return True
     if concept.entity:
         pattern = abbreviation_pattern(concept.forms)
@@ -151,6 +169,11 @@ class ExtractiveAnswerer(Answerer):
             if hit is None:
                 return refusal(question, language, self.mode)
             found.append(hit[:2])
+        if len({c.passage.chunk.chunk_id for c, _ in found}) == 1 and language == "zh":
+            # Parts asked in one breath ("共收到多少篇？其中多少篇入选？") follow the text's order.
+            spans = sorted(sp.start for _, sp in found)
+            by_start = {sp.start: (c, sp) for c, sp in found}
+            found = [by_start[s] for s in spans]
         return self._compose(question, language, found)
 
     # ------------------------------------------------------------------ evidence
@@ -170,6 +193,8 @@ class ExtractiveAnswerer(Answerer):
             if not all(_has(e, context) for e in q.entities):
                 continue
             for clause in split_clauses(passage):
+                if q.keys and not any(_has(k, clause.sentence) for k in q.keys):
+                    continue  # the sentence never mentions what is asked about
                 score = self._score(q, clause, total)
                 if best is not None and score + 0.12 <= best[0]:
                     continue
@@ -196,6 +221,10 @@ class ExtractiveAnswerer(Answerer):
         score /= total
         if q.keys and any(_has(k, text) for k in q.keys):
             score += 0.1
+        if q.kind not in ("number", "comparison", "when"):
+            title = _norm(clause.passage.chunk.title)
+            restates_title = bool(title) and _norm(text) in title
+            score += 0.0 if restates_title else 0.2 * _novelty(q, text)
         score += 0.06 / clause.passage.rank
         return score
 
@@ -217,6 +246,11 @@ class ExtractiveAnswerer(Answerer):
                 return None
             i = text.find(place)
             return self._make(clause, i, i + len(place))
+        if q.kind == "who":
+            name = _person_near(text, q)
+            if name:
+                i = text.find(name)
+                return self._make(clause, i, i + len(name), quality=0.8)
         if q.kind in ("what", "which", "list"):
             quotes = [m for m in _QUOTE.finditer(text) if not any(m.group(1) in f for c in q.concepts for f in c.forms)]
             if quotes and q.keys and any(_has(k, text) for k in q.keys):
@@ -240,15 +274,14 @@ class ExtractiveAnswerer(Answerer):
             score = 0.0
             if (clause.passage.chunk.chunk_id, clause.start + m.start) in exclude:
                 continue
-            if q.unit == "%" and m.unit != "%":
+            if q.unit in _UNIT_FAMILIES and m.unit not in _UNIT_FAMILIES[q.unit]:
                 continue
             if q.unit and (m.unit == q.unit or (q.unit == "人" and m.unit in "人名")):
                 score += 2.0
             elif q.unit and m.unit and q.unit != m.unit:
                 score -= 1.0
-            positions = [text.find(f) for k in (keys or q.concepts) for f in k.forms if f and text.find(f) >= 0]
-            if positions:
-                distance = min(abs(p - m.start) for p in positions)
+            distance = _attachment_distance(text, m, keys or q.concepts)
+            if distance is not None:
                 score += 1.0 / (1 + distance / 4)
             if best is None or score > best[0]:
                 best = (score, m)
@@ -312,6 +345,70 @@ class ExtractiveAnswerer(Answerer):
             mode=self.mode,
             citations=tuple(citations),
         )
+
+
+_BREAK = re.compile(r"[，,、；;：:。（）()《》“”]")
+
+
+def _attachment_distance(text: str, m, concepts: Sequence[Concept]) -> float | None:
+    """How far a number sits from the asked noun, in the way Chinese attaches them:
+    "社工站850个" (noun, then number) or "398所高等院校" (number+unit, then noun). Crossing
+    punctuation ("2个、乡镇社工站75个") makes the link weak."""
+    best: float | None = None
+    for concept in concepts:
+        for form in concept.forms:
+            if not form:
+                continue
+            start = text.find(form)
+            while start >= 0:
+                end = start + len(form)
+                if end <= m.start:  # noun before the number
+                    gap = text[end : m.start]
+                    d = len(gap.strip()) + (10 if _BREAK.search(gap) else 0)
+                elif m.end <= start:  # number+unit before the noun
+                    gap = text[m.end : start]
+                    d = len(gap.strip()) + 1 + (10 if _BREAK.search(gap) else 0)
+                else:
+                    d = 0
+                best = d if best is None else min(best, d)
+                start = text.find(form, start + 1)
+    return best
+
+
+def _person_near(text: str, q: ParsedQuestion) -> str | None:
+    """A person's name right after (or before) the asked title: "副市长顾建康" -> 顾建康."""
+    from .question import _posseg
+
+    tokens, pos = [], 0
+    for piece in _posseg().cut(text):
+        tokens.append((piece.word, piece.flag, pos))
+        pos += len(piece.word)
+    names = [(w, start) for w, flag, start in tokens if flag == "nr" and len(w) >= 2]
+    if not names:
+        return None
+    anchors = [text.find(f) + len(f) for c in (q.keys or q.concepts) for f in c.forms if f and f in text]
+    if not anchors:
+        return names[0][0] if len(names) == 1 else None
+    return min(names, key=lambda n: min(abs(n[1] - a) for a in anchors))[0]
+
+
+def _novelty(q: ParsedQuestion, text: str) -> float:
+    """Share of a clause that is not the question's own words: a clause that only restates
+    the question ("研讨会在京召开") answers nothing."""
+    folded = _norm(text)
+    if not folded:
+        return 0.0
+    covered = [False] * len(folded)
+    for concept in q.concepts:
+        for form in concept.forms:
+            f = _norm(form)
+            start = folded.find(f) if f else -1
+            while start >= 0:
+                for i in range(start, start + len(f)):
+                    covered[i] = True
+                start = folded.find(f, start + 1)
+    cjk = [c for c, cov in zip(folded, covered) if not cov and re.match(r"[\u4e00-\u9fffA-Za-z0-9]", c)]
+    return min(1.0, len(cjk) / max(8, len(folded)))
 
 
 def _sub_questions(question: str) -> list[str]:

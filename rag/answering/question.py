@@ -28,7 +28,7 @@ EN_STOPWORDS = {
     "or", "with", "from", "there", "that", "this", "these", "those", "it", "its", "has", "have", "had", "so",
     "far", "as", "about", "into", "their", "they", "two", "three",
 }
-EN_ASK_WORDS = {"number", "year", "date", "day", "time", "total", "amount", "percentage", "proportion", "share", "rate", "name", "names", "many", "much", "count"}
+EN_ASK_WORDS = {"people", "persons", "number", "year", "date", "day", "time", "total", "amount", "percentage", "proportion", "share", "rate", "name", "names", "many", "much", "count"}
 MEASURE_WORDS = "个家人名所篇次项条位支届期天年月日元岁座处件份场批"
 _PLACE_SUFFIX = re.compile(r"(?:在|于|到|赴|落户)([\u4e00-\u9fff]{1,10}?(?:自治区|特别行政区|省|市|县|区|镇|乡|村|州|旗|街道))")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -115,7 +115,7 @@ def asked_unit(text: str, language: str) -> str:
             (r"\bhow many days\b|\bhow long\b", "天"),
             (r"\bhow many years\b", "年"),
             (r"\bhow many (people|persons|volunteers|workers|social workers|staff|students|graduates|members|experts|participants)\b", "人"),
-            (r"\b(yuan|rmb|allowance|salary|subsidy|wage|pay|fund|funding|budget)\b", "元"),
+            (r"\b(yuan|rmb|allowance|salary|subsidy|wage|pay|fund|funds|funding|budget|money|raised|donations?|spent|invested|investment|cost)\b", "元"),
             (r"\bhow many (cases|articles|papers)\b", "篇"),
             (r"\bhow many times\b", "次"),
         ):
@@ -224,7 +224,7 @@ def zh_concepts(text: str, weights: Weights) -> list[Concept]:
             # single characters (站, 街, 镇) join their neighbour instead of standing alone
             continue
         key = not entity and any(abs(i - j) <= 3 for j in ask_positions)
-        weight = weights(forms) * (1.5 if entity else 1.0) * (1.6 if key else 1.0)
+        weight = weights(forms) * (1.5 if entity or flag.startswith("v") else 1.0) * (1.6 if key else 1.0)
         concepts.append(Concept(label=word, forms=forms, weight=weight, entity=entity, key=key))
     # Neighbouring single characters glued back (社工 + 站 -> 社工站) as an extra, stronger concept.
     for (a, _), (b, _) in zip(words, words[1:]):
@@ -236,11 +236,21 @@ def zh_concepts(text: str, weights: Weights) -> list[Concept]:
     return concepts
 
 
-def en_concepts(text: str, groups: Sequence["TermGroup"], weights: Weights) -> list[Concept]:
+def _is_verb(word: str) -> bool:
+    tags = [p.flag for p in _posseg().cut(word)]
+    return len(tags) == 1 and tags[0].startswith("v")
+
+
+def en_concepts(text: str, groups: Sequence["TermGroup"], weights: Weights, kind: str = "what") -> list[Concept]:
     """Concepts of an English question from the glossary/pinyin/dictionary bridge."""
     lowered = text.lower()
-    ask = re.search(r"\bhow (many|much)\b|\bwhat (percentage|proportion|share|number|rate)\b|\bwhat\b", lowered)
+    ask = None if kind in ("when", "where", "who") else re.search(r"\bhow (many|much)\b|\bwhat (percentage|proportion|share|number|rate)\b|\b(what|which|who|whom|where|when)\b", lowered)
     ask_end = ask.end() if ask else -1
+    # The noun phrase after "how many" runs to the verb: "social work master's programmes".
+    np_end = -1
+    if ask_end >= 0:
+        stop = re.search(r"\b(are|is|was|were|do|does|did|has|have|had|will|can|could|in|on|at|of|for|by|with|to|from|than|there)\b", lowered[ask_end:])
+        np_end = ask_end + (stop.start() if stop else len(lowered) - ask_end)
     concepts: list[Concept] = []
     for group in groups:
         forms = tuple(dict.fromkeys(f for f in group.chinese if f))
@@ -258,22 +268,25 @@ def en_concepts(text: str, groups: Sequence["TermGroup"], weights: Weights) -> l
         if entity:
             forms = tuple(dict.fromkeys(s for f in forms for s in place_stems(f)))
         pos = lowered.find(english) if english else -1
-        key = not entity and ask_end >= 0 and 0 <= pos - ask_end <= 40
+        key = not entity and ask_end >= 0 and pos >= ask_end and (pos < np_end or pos - ask_end <= 40)
+        # The question's verb (hosted, founded, built) tells the answer clause from one that
+        # merely names the same topic.
+        boost = 1.5 if entity else (1.5 if _is_verb(forms[0]) else 1.0)
         concepts.append(
-            Concept(label=group.english or forms[0], forms=forms, weight=weights(forms) * (1.5 if entity else 1.0), entity=entity, key=key)
+            Concept(label=group.english or forms[0], forms=forms, weight=weights(forms) * boost, entity=entity, key=key)
         )
     for year in _YEAR.findall(text):
         if not any(year in c.forms for c in concepts):
             concepts.append(Concept(label=year, forms=(year,), weight=1.5, entity=True))
-    # Only the first concept after "how many ..." is the asked thing.
-    first_key = next((i for i, c in enumerate(concepts) if c.key), None)
-    if first_key is not None:
-        concepts = [
-            Concept(c.label, c.forms, c.weight * 1.6, c.entity, True) if i == first_key
-            else Concept(c.label, c.forms, c.weight, c.entity, False)
-            for i, c in enumerate(concepts)
-        ]
-    return concepts
+    # The asked thing: every concept inside the noun phrase after "how many" (its head last),
+    # else the first concept after the question word.
+    in_phrase = [i for i, c in enumerate(concepts) if c.key and 0 <= lowered.find(c.label.lower()) < np_end]
+    chosen = set(in_phrase) or {next((i for i, c in enumerate(concepts) if c.key), -1)}
+    return [
+        Concept(c.label, c.forms, c.weight * 1.6, c.entity, True) if i in chosen
+        else Concept(c.label, c.forms, c.weight, c.entity, False)
+        for i, c in enumerate(concepts)
+    ]
 
 
 def parse_question(
@@ -285,7 +298,7 @@ def parse_question(
     """Everything the extractive answerer needs to know about a question."""
     weights = Weights(vocabulary)
     kind = question_kind(text, language)
-    concepts = zh_concepts(text, weights) if language == "zh" else en_concepts(text, groups, weights)
+    concepts = zh_concepts(text, weights) if language == "zh" else en_concepts(text, groups, weights, kind)
     wants_year = kind == "when" and bool(re.search(r"year|年", text, re.I)) and not re.search(r"date|day|哪天|日期|几月", text, re.I)
     return ParsedQuestion(
         text=text,
