@@ -4,7 +4,7 @@
     -> numbered passages -> prompt -> chat model -> parsed, checked, cited :class:`Answer`
 
 ``build_chain(pipeline.retriever, chat_model)`` works with any ``BaseRetriever`` whose documents
-carry the metadata of :func:`rag.retrieval.passage_to_document` and any LangChain chat model.
+carry the metadata of :func:`rag.langchain_retriever.passage_to_document` and any LangChain chat model.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def build_chain(
 
 
 def documents_to_passages(documents: Sequence["LCDocument"]) -> list[Passage]:
-    """LangChain documents (from :class:`rag.retrieval.NewsRetriever`) back to passages, in order."""
+    """LangChain documents (from :class:`rag.langchain_retriever.NewsRetriever`) back to passages, in order."""
     passages = []
     for rank, doc in enumerate(documents, 1):
         meta = doc.metadata or {}

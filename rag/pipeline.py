@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from .answering.base import Answerer
     from .crosslingual import Vocabulary
     from .glossary import Glossary
-    from .retrieval import HybridRetriever, NewsRetriever, QueryAnalysis
+    from .langchain_retriever import NewsRetriever
+    from .retrieval import HybridRetriever, QueryAnalysis
     from .store import IndexStore
 
 
@@ -277,7 +278,7 @@ class Pipeline:
     @property
     def retriever(self) -> "NewsRetriever":
         """A LangChain ``BaseRetriever`` over this pipeline."""
-        from .retrieval import NewsRetriever
+        from .langchain_retriever import NewsRetriever
 
         return NewsRetriever(search=self.retrieve, k=self.settings.k)
 

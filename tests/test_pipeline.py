@@ -12,6 +12,7 @@ from rag.pipeline import Pipeline
 from rag.settings import load_settings
 
 INNER_MONGOLIA = "004_48b25d9ea022bb79.txt"
+CORPUS = Path(__file__).resolve().parents[1] / "rag" / "data" / "corpus"
 
 
 @pytest.mark.parametrize(
@@ -67,8 +68,6 @@ def test_bad_questions_are_refused_with_a_message(pipeline, question):
 
 
 def test_reingest_unchanged_costs_nothing(home_copy):
-    from tests.conftest import CORPUS
-
     p = Pipeline(load_settings({"home": home_copy}, environ={}))
     report = p.ingest([CORPUS])
     assert report.chunks_embedded == 0 and len(report.unchanged) == 5

@@ -147,7 +147,7 @@ def _posseg():
     import jieba.posseg
 
     jieba.setLogLevel(60)
-    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    return jieba.posseg.dt  # shares jieba's default dictionary with the BM25 analyzer
 
 
 def _is_named(word: str) -> bool:
