@@ -83,8 +83,9 @@ def _settings(args: argparse.Namespace):
     return load_settings(flags)
 
 
-def _print_answer(answer, out=sys.stdout) -> None:
-    print(answer.answer, file=out)
+def _print_answer(answer, out=sys.stdout, *, show_text: bool = True) -> None:
+    if show_text:
+        print(answer.answer, file=out)
     if answer.warnings:
         for w in answer.warnings:
             print(f"  ! {w}", file=out)
@@ -115,11 +116,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 print(json.dumps({"question": line.rstrip("\n"), "error": str(err)}, ensure_ascii=False), flush=True)
                 status = 2
         return status
-    answer = pipeline.ask(args.question, mode=args.mode, k=args.k)
     if args.json:
+        answer = pipeline.ask(args.question, mode=args.mode, k=args.k)
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        _print_answer(answer)
+        return 0
+    streamed: list[str] = []
+    answer = None
+    for item in pipeline.ask_stream(args.question, mode=args.mode, k=args.k):
+        if isinstance(item, str):
+            streamed.append(item)
+            print(item, end="", flush=True)
+        else:
+            answer = item
+    same = bool(streamed) and answer.answer.strip() == "".join(streamed).strip()
+    if streamed:
+        print()
+        if not same:
+            print("— checked against the sources, the answer is:")
+    _print_answer(answer, show_text=not same)
     return 0
 
 

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from .errors import IndexMissingError, InputError, RagError
 from .models import Answer, Article, Chunk, Passage
@@ -291,18 +291,55 @@ class Pipeline:
         history: Sequence[tuple[str, str]] = (),
     ) -> Answer:
         """Answer one question with cited passages (or an honest refusal)."""
+        answer: Answer | None = None
+        for item in self.ask_stream(question, mode=mode, k=k, history=history):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        mode: str | None = None,
+        k: int | None = None,
+        history: Sequence[tuple[str, str]] = (),
+    ) -> Iterator[str | Answer]:
+        """Like :meth:`ask`, yielding answer text as it is generated (llm mode), then the Answer.
+
+        The final Answer is authoritative: grounding checks may repair what was streamed.
+        """
+        from dataclasses import replace
+
+        from .language import detect_language
+
         started = time.perf_counter()
         question = self.validate_question(question)
         mode = mode or self.settings.mode
         k = k or self.settings.k
         if not 1 <= k <= 50:
             raise InputError(f"k={k} is out of range: use 1..50.")
-        query = self.analyze(question)
+        answerer = self.answerer(mode)
+        language = detect_language(question)
+        standalone = question
+        if history and hasattr(answerer, "condense"):
+            # "那河北呢？" after a question about Inner Mongolia -> a standalone question.
+            standalone = answerer.condense(question, list(history))
+        query = self.analyze(standalone)
         t_retrieve = time.perf_counter()
         passages = self.hybrid().retrieve(query, k)
         t_answer = time.perf_counter()
-        answerer = self.answerer(mode)
-        answer = answerer.answer(question, passages, language=query.language, history=history)
+        answer: Answer | None = None
+        if hasattr(answerer, "stream"):
+            for item in answerer.stream(standalone, passages, language=language):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
+        else:
+            answer = answerer.answer(standalone, passages, language=language)
+        assert answer is not None
         done = time.perf_counter()
         timings = {
             "analyze": (t_retrieve - started) * 1000,
@@ -310,9 +347,7 @@ class Pipeline:
             "answer": (done - t_answer) * 1000,
             "total": (done - started) * 1000,
         }
-        from dataclasses import replace
-
-        return replace(answer, timings_ms={**answer.timings_ms, **timings})
+        yield replace(answer, question=question, timings_ms={**answer.timings_ms, **timings})
 
 
 def describe_error(err: RagError) -> str:

@@ -225,7 +225,7 @@ class ExtractiveAnswerer(Answerer):
             title = _norm(clause.passage.chunk.title)
             restates_title = bool(title) and _norm(text) in title
             score += 0.0 if restates_title else 0.2 * _novelty(q, text)
-        score += 0.06 / clause.passage.rank
+        score += 0.06 / max(1, clause.passage.rank)
         return score
 
     # ------------------------------------------------------------------ spans

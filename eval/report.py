@@ -1,0 +1,224 @@
+"""Turning evaluation results into a comparison table, metrics.json and report.md."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from .datasets import LANGS, TYPES, QAItem
+from .evaluators import AnswerRecord, Metrics, RetrievalRecord
+
+# (column title, metric key, kind) of the comparison table; kind: "pct" or "ms" or "num"
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("accuracy", "accuracy", "pct"),
+    ("zh", "zh/accuracy", "pct"),
+    ("en", "en/accuracy", "pct"),
+    ("unans. refused", "refusal_rate", "pct"),
+    ("false refusals", "false_refusal_rate", "pct"),
+    ("cit. hit", "citation_hit", "pct"),
+    ("cit. prec.", "citation_precision", "pct"),
+    ("hit@1", "hit@1", "pct"),
+    ("hit@5", "hit@5", "pct"),
+    ("MRR@10", "mrr@10", "num"),
+    ("nDCG@10", "ndcg@10", "num"),
+    ("p50 ms", "answer_ms_p50", "ms"),
+    ("p95 ms", "answer_ms_p95", "ms"),
+)
+GROUP_METRICS: tuple[str, ...] = (
+    "n", "accuracy", "refusal_rate", "false_refusal_rate", "citation_hit", "citation_precision",
+    "hit@1", "hit@5", "recall@5", "recall@10", "mrr@10", "ndcg@10",
+)  # fmt: skip
+PASSAGES_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class ConfigResult:
+    """Everything one configuration produced (or why it was skipped)."""
+
+    name: str
+    description: str
+    metrics: Metrics
+    answers: tuple[AnswerRecord, ...] = ()
+    retrieval: tuple[RetrievalRecord, ...] = ()
+    skipped: str | None = None
+    setup_s: float = 0.0  # index build / load time
+    eval_s: float = 0.0
+
+
+# ----------------------------------------------------------------------------- formatting
+def fmt(value: float | None, kind: str = "num") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "ms":
+        return f"{value:.0f}"
+    if kind == "int":
+        return f"{value:.0f}"
+    return f"{value:.3f}"
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A GitHub-style table, columns padded so it also reads well as plain text."""
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h)) for i, h in enumerate(header)]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), sep, *(line(r) for r in rows)])
+
+
+def comparison_table(results: Sequence[ConfigResult]) -> str:
+    """One row per configuration (skipped ones say why)."""
+    header = ["config", *(title for title, _, _ in COLUMNS)]
+    rows = []
+    for r in results:
+        if r.skipped:
+            rows.append([r.name, r.skipped, *([""] * (len(COLUMNS) - 1))])
+        else:
+            rows.append([r.name, *(fmt(r.metrics.get(key), kind) for _, key, kind in COLUMNS)])
+    return markdown_table(header, rows)
+
+
+def headline(result: ConfigResult) -> str:
+    """The figures a user looks at first, in one block."""
+    m = result.metrics
+    return (
+        f"{result.name}: accuracy {fmt(m.get('accuracy'), 'pct')} (zh {fmt(m.get('zh/accuracy'), 'pct')}, "
+        f"en {fmt(m.get('en/accuracy'), 'pct')}); unanswerable refused {fmt(m.get('refusal_rate'), 'pct')}, "
+        f"false refusals {fmt(m.get('false_refusal_rate'), 'pct')}; citation hit {fmt(m.get('citation_hit'), 'pct')}; "
+        f"hit@1 {fmt(m.get('hit@1'), 'pct')}, hit@5 {fmt(m.get('hit@5'), 'pct')}; "
+        f"latency p50 {fmt(m.get('answer_ms_p50'), 'ms')} ms, p95 {fmt(m.get('answer_ms_p95'), 'ms')} ms"
+    )
+
+
+def expected_text(item: QAItem) -> str:
+    if not item.answerable:
+        return "(a refusal)"
+    if item.type == "number":
+        return ", ".join(f"{v:g}" for v in item.values)
+    return " + ".join(" / ".join(group) for group in item.expect)
+
+
+# ----------------------------------------------------------------------------- metrics.json
+def split_metrics(metrics: Metrics) -> dict[str, Any]:
+    """Flat ``"zh/accuracy"`` keys -> ``{"overall": ..., "by_lang": {"zh": ...}, "by_type": ...}``."""
+    out: dict[str, Any] = {"overall": {}, "by_lang": {}, "by_type": {}}
+    for key, value in metrics.items():
+        value = None if isinstance(value, float) and math.isnan(value) else value
+        group, _, name = key.rpartition("/")
+        if not group:
+            out["overall"][name] = value
+        elif group in LANGS:
+            out["by_lang"].setdefault(group, {})[name] = value
+        elif group in TYPES:
+            out["by_type"].setdefault(group, {})[name] = value
+    return out
+
+
+def metrics_document(results: Sequence[ConfigResult], *, dataset: str, corpus: Sequence[str], n: int) -> dict:
+    """What ``metrics.json`` holds: every number per configuration, language and type."""
+    configs: dict[str, Any] = {}
+    for r in results:
+        if r.skipped:
+            configs[r.name] = {"description": r.description, "skipped": r.skipped}
+            continue
+        configs[r.name] = {
+            "description": r.description,
+            **split_metrics(r.metrics),
+            "seconds": {"setup": round(r.setup_s, 2), "eval": round(r.eval_s, 2)},
+            "questions": [
+                {
+                    "id": a.item.id,
+                    "correct": a.judgement.correct,
+                    "reason": a.judgement.reason,
+                    "refused": a.refused,
+                    "citation_hit": a.judgement.citation_hit,
+                    "gold_rank": ranks.get(a.item.id),
+                    "latency_ms": round(a.latency_ms, 2),
+                }
+                for ranks in [{rr.item.id: rr.gold_rank for rr in r.retrieval}]
+                for a in r.answers
+            ],
+        }
+    return {"dataset": dataset, "corpus": list(corpus), "questions": n, "configs": configs}
+
+
+def write_metrics_json(path: Path, document: dict) -> None:
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- report.md
+def _group_table(result: ConfigResult, groups: Sequence[str]) -> str:
+    m = result.metrics
+    present = [g for g in groups if f"{g}/n" in m]
+    kinds = {"n": "int", "mrr@10": "num", "ndcg@10": "num"}
+    rows = [[g, *(fmt(m.get(f"{g}/{k}"), kinds.get(k, "pct")) for k in GROUP_METRICS)] for g in present]
+    return markdown_table(["", *GROUP_METRICS], rows)
+
+
+def _passage_lines(record: RetrievalRecord | None) -> list[str]:
+    if record is None:
+        return ["  - (no retrieval record: unanswerable questions are not scored for retrieval)"]
+    from .evaluators import is_relevant
+
+    lines = []
+    for p in record.passages[:PASSAGES_SHOWN]:
+        text = " ".join(p.chunk.text.split())
+        text = text if len(text) <= 220 else text[:220] + "…"
+        mark = " ✔ gold" if is_relevant(p.chunk, record.item) else ""
+        title = f" {p.chunk.title}" if p.chunk.title else ""
+        lines.append(f"  - #{p.rank} `{p.chunk.source}`{title}{mark}: {text}")
+    if record.gold_rank is None:
+        lines.append("  - gold passage not in the top 10" + ("" if record.evidence_indexed else " (evidence not in any indexed passage)"))
+    elif record.gold_rank > PASSAGES_SHOWN:
+        lines.append(f"  - gold passage at rank {record.gold_rank}")
+    return lines
+
+
+def _retrieved_for_unanswerable(record: AnswerRecord) -> list[str]:
+    cites = record.answer.get("citations") or []
+    return [f"  - [{c.get('n')}] `{c.get('source')}`: {' '.join(str(c.get('text', '')).split())[:220]}" for c in cites[:PASSAGES_SHOWN]]
+
+
+def render_markdown(results: Sequence[ConfigResult], *, dataset: str, corpus: Sequence[str], n: int, plots: Sequence[str]) -> str:
+    """The human-readable report: comparison, per-group tables, the wrong answers with passages."""
+    parts = [
+        "# Evaluation report",
+        "",
+        f"Dataset: `{dataset}` ({n} questions). Corpus: {', '.join(f'`{c}`' for c in corpus)}.",
+        "",
+        "Accuracy follows the shared scoring rules (shared/eval/README.md). Refusal rate is over unanswerable",
+        "questions, false refusals over answerable ones; retrieval metrics (ranx) count a passage as relevant",
+        "when it comes from the gold file and contains the evidence (whitespace ignored).",
+        "",
+        "## Comparison",
+        "",
+        comparison_table(results),
+        "",
+    ]
+    for r in results:
+        parts += [f"- **{r.name}**: {r.description}" + (f" — {r.skipped}" if r.skipped else f" (setup {r.setup_s:.1f} s, eval {r.eval_s:.1f} s)")]
+    parts.append("")
+    for plot in plots:
+        parts += [f"![{Path(plot).stem}]({plot})", ""]
+    for r in results:
+        if r.skipped:
+            continue
+        parts += [f"## {r.name}", "", headline(r), "", "### By language", "", _group_table(r, LANGS), ""]
+        parts += ["### By question type", "", _group_table(r, TYPES), ""]
+        wrong = [a for a in r.answers if not a.judgement.correct]
+        parts += [f"### Wrong answers ({len(wrong)} of {len(r.answers)})", ""]
+        by_id = {rr.item.id: rr for rr in r.retrieval}
+        for a in wrong:
+            got = " ".join(str(a.answer.get("answer", "")).split())
+            parts += [
+                f"- **{a.item.id}** ({a.item.lang}, {a.item.type}) {a.item.question}",
+                f"  - expected: {expected_text(a.item)}" + (f" — in `{a.item.doc}`" if a.item.doc else ""),
+                f"  - got: {got}" + (" (refused)" if a.refused else ""),
+                f"  - why wrong: {a.judgement.reason}",
+            ]
+            parts += _passage_lines(by_id.get(a.item.id)) if a.item.answerable else _retrieved_for_unanswerable(a)
+        parts.append("")
+    return "\n".join(parts)
