@@ -36,7 +36,7 @@ def passage(text: str, source: str = "x.txt", title: str = "", rank: int = 1, ch
         end=len(text),
         n_tokens=len(text),
     )
-    return Passage(chunk=chunk, score=1.0 / rank, rank=rank)
+    return Passage(chunk=chunk, score=1.0 / max(rank, 1), rank=rank)
 
 
 def llm_answerer(chat_model=None, fallback=None):
