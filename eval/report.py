@@ -75,7 +75,7 @@ def comparison_table(results: Sequence[ConfigResult]) -> str:
     rows = []
     for r in results:
         if r.skipped:
-            rows.append([r.name, r.skipped, *([""] * (len(COLUMNS) - 1))])
+            rows.append([r.name, "skipped", *([""] * (len(COLUMNS) - 1))])  # the reason is listed below it
         else:
             rows.append([r.name, *(fmt(r.metrics.get(key), kind) for _, key, kind in COLUMNS)])
     return markdown_table(header, rows)
@@ -89,7 +89,8 @@ def headline(result: ConfigResult) -> str:
         f"en {fmt(m.get('en/accuracy'), 'pct')}); unanswerable refused {fmt(m.get('refusal_rate'), 'pct')}, "
         f"false refusals {fmt(m.get('false_refusal_rate'), 'pct')}; citation hit {fmt(m.get('citation_hit'), 'pct')}; "
         f"hit@1 {fmt(m.get('hit@1'), 'pct')}, hit@5 {fmt(m.get('hit@5'), 'pct')}; "
-        f"latency p50 {fmt(m.get('answer_ms_p50'), 'ms')} ms, p95 {fmt(m.get('answer_ms_p95'), 'ms')} ms"
+        f"latency p50 {fmt(m.get('answer_ms_p50'), 'ms')} ms, p95 {fmt(m.get('answer_ms_p95'), 'ms')} ms "
+        f"(retrieval p50 {fmt(m.get('retrieval_ms_p50'), 'ms')} ms, p95 {fmt(m.get('retrieval_ms_p95'), 'ms')} ms)"
     )
 
 

