@@ -205,6 +205,13 @@ class LLMAnswerer(Answerer):
         if not text:
             return self._fallback(question, passages, language, ["The LLM returned an empty answer."], None)
         if grounding.is_refusal(text):
+            # A small model often misses an answer that is there: when the extractive reader
+            # finds one in the same passages, show it (flagged) rather than a false refusal.
+            if self.fallback is not None:
+                alt = self.fallback.answer(question, passages, language=language)
+                if not alt.refused:
+                    note = "The LLM found no answer in the passages; the answer extracted from them is shown instead."
+                    return replace(alt, warnings=(*alt.warnings, note))
             return refusal(question, language, self.mode)
         warnings: list[str] = []
         report = grounding.check(text, given)
