@@ -10,6 +10,8 @@ from functools import lru_cache
 from .errors import InputError
 from .models import Article, Chunk
 
+# A sentence longer than this many characters per token of the limit is cut window by window.
+_WINDOW_CHARS_PER_TOKEN = 4
 # A sentence ends at Chinese 。！？；… or Latin .!?; followed by space/end, plus closing quotes;
 # a paragraph break ends one too.
 _SENTENCE_END = re.compile(r"[。！？；!?;…]+[”’」』）)\"']*|\.(?=\s|$)[”’\"']*|\n+")
@@ -62,17 +64,33 @@ def _split_long(text: str, start: int, end: int, limit: int, count: TokenCounter
             cursor = cut
     pieces.append((cursor, end))
     out: list[tuple[int, int]] = []
+    window = max(64, limit * _WINDOW_CHARS_PER_TOKEN)  # bounds each count: linear, not quadratic
     for s, e in pieces:
-        while count(text[s:e]) > limit and e - s > 1:
-            # Characters are at least one token each for CJK; halve until it fits.
-            step = max(1, (e - s) // 2)
-            while count(text[s : s + step]) > limit and step > 1:
-                step //= 2
+        while e - s > 1 and (e - s > window or count(text[s:e]) > limit):
+            if e - s > window:
+                step = _fitting_prefix(text, s, s + window, limit, count)
+            else:  # characters are at least one token each for CJK; halve until it fits
+                step = max(1, (e - s) // 2)
+                while count(text[s : s + step]) > limit and step > 1:
+                    step //= 2
             out.append((s, s + step))
             s += step
         if s < e:
             out.append((s, e))
     return out
+
+
+def _fitting_prefix(text: str, s: int, e: int, limit: int, count: TokenCounter) -> int:
+    """Length (>= 1) of a prefix of ``text[s:e]`` with at most ``limit`` tokens: cut at a token boundary."""
+    encoding = _encoding(count.encoding)
+    tokens = encoding.encode(text[s:e], disallowed_special=())
+    step = e - s
+    if len(tokens) > limit:
+        whole_chars = b"".join(encoding.decode_tokens_bytes(tokens[:limit])).decode("utf-8", "ignore")
+        step = min(step, max(1, len(whole_chars)))  # a character split across tokens stays whole
+    while step > 1 and count(text[s : s + step]) > limit:  # re-encoding a prefix can merge differently
+        step = max(1, step * 7 // 8)
+    return step
 
 
 def chunk_article(

@@ -206,6 +206,8 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
 
 def clean_text(raw: str) -> str:
     """Repair OCR'd text; paragraphs (and title/byline/据 lines) separated by single "\\n"."""
+    # Lone surrogates (from a broken PDF text layer, say) cannot be stored or hashed: U+FFFD.
+    raw = raw.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     text = _clean_once(raw)
     # Rejoining can expose new joins (a title line now next to a long paragraph); repeat to a
     # fixed point so cleaning cleaned text changes nothing. Real pages settle after one pass.

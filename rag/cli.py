@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="browser chat UI and JSON API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument("--token", help="admin token for uploads and deletions (env RAG_ADMIN_TOKEN); "
+                       "without one a server beyond loopback is read-only")
     return parser
 
 
@@ -204,7 +206,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
-    return serve(_settings(args), host=args.host, port=args.port)
+    return serve(_settings(args), host=args.host, port=args.port, token=args.token)
 
 
 COMMANDS = {

@@ -16,6 +16,15 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 # A .docx whose members would inflate past this many bytes is refused (zip bomb guard).
 MAX_DOCX_UNCOMPRESSED = 200_000_000
 MAX_DOCX_RATIO = 200
+# HTML larger than this is refused (parsing markup costs about 2 s per MB).
+MAX_HTML_BYTES = 8_000_000
+# HTML nested deeper than this is refused (the parser slows quadratically with depth).
+MAX_HTML_DEPTH = 1000
+# Tags that are void or whose end tag may be left out: they do not count as nesting.
+_FLAT_TAGS = frozenset(
+    "area base br col embed hr img input link meta param source track wbr p li dt dd tr td th "
+    "option optgroup thead tbody tfoot colgroup caption rp rt".split()
+)
 
 
 def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
@@ -91,9 +100,14 @@ def load_document(path: Path, *, max_bytes: int = 50_000_000) -> Document:
     elif suffix == ".docx":
         raw, encoding = _docx_text(path, data), "docx"
     else:
+        if suffix in (".html", ".htm") and len(data) > MAX_HTML_BYTES:
+            raise InputError(
+                f"{path}: skipped: the HTML page is {len(data):,} bytes, over the {MAX_HTML_BYTES:,}-byte limit "
+                "for markup; save the article text as .txt (no size limit below 50 MB) and ingest that."
+            )
         raw, encoding = decode_bytes(path, data)
         if suffix in (".html", ".htm"):
-            raw = _html_text(raw)
+            raw = _html_text(raw, path)
     text = clean_text(raw)
     if not text.strip():
         raise InputError(f"{path}: skipped: no text left after cleaning.")
@@ -149,20 +163,43 @@ def _looks_like_text(text: str) -> bool:
     return bad / len(text) < 0.02
 
 
-def _html_text(html: str) -> str:
+def html_depth(html: str) -> int:
+    """Deepest element nesting in ``html`` (a linear scan of the tags; void/optional-end tags skipped)."""
+    import re
+
+    depth = deepest = 0
+    for match in re.finditer(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>", html):
+        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        if self_closing or name in _FLAT_TAGS:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _html_text(html: str, path: Path | str = "page.html") -> str:
     """Visible text of an HTML page, one block element per line; scripts and styles dropped."""
+    import re
+
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "head"]):
-        tag.decompose()
+    depth = html_depth(html)
+    if depth > MAX_HTML_DEPTH:
+        raise InputError(
+            f"{path}: skipped: the HTML nests elements {depth} levels deep (limit {MAX_HTML_DEPTH}); "
+            "it is not a news page. Save the article text as .txt and ingest that."
+        )
+
     blocks = (
         "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
         "section", "article", "header", "footer", "blockquote", "pre", "td", "th", "title",
     )  # fmt: skip
-    for tag in soup.find_all(blocks):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
+    # A line break around every block tag, in the markup itself: inserting nodes into the parsed
+    # tree costs time quadratic in the number of siblings (minutes for a 1 MB page).
+    html = re.sub(rf"(?i)(</?(?:{'|'.join(blocks)})\b[^>]*>)", "\n\\1\n", html)
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "head"]):
+        tag.decompose()
     return soup.get_text()
 
 

@@ -36,6 +36,7 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # with prune=True: files gone from disk
     skipped: list[str] = field(default_factory=list)  # warnings naming the file and why
     chunks_embedded: int = 0
     total_chunks: int = 0
@@ -45,12 +46,14 @@ class IngestReport:
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
-            f"{len(self.skipped)} skipped; {self.chunks_embedded} chunks embedded, "
+            + (f"{len(self.removed)} removed, " if self.removed else "")
+            + f"{len(self.skipped)} skipped; {self.chunks_embedded} chunks embedded, "
             f"{self.total_chunks} in the index ({self.seconds:.1f} s)"
         )
 
 
 ProgressFactory = Callable[[int, str], object]  # (total, description) -> tqdm-like bar
+EMBED_GROUP = 4096  # chunks embedded per group during ingest (bounds the vectors held in flight)
 
 
 class Pipeline:
@@ -101,7 +104,13 @@ class Pipeline:
                     f"(or run `rag ask` once to index the bundled sample corpus)."
                 )
             if self._store is None or self._store.generation != generation:
-                self._store = IndexStore.open(self.settings.index_dir, expect=self.expected_shape())
+                from .vectors import VectorConfig
+
+                self._store = IndexStore.open(
+                    self.settings.index_dir,
+                    expect=self.expected_shape(),
+                    vectors=VectorConfig.from_settings(self.settings),
+                )
                 from .crosslingual import Vocabulary
 
                 data = self._store.vocabulary_json()
@@ -131,13 +140,19 @@ class Pipeline:
         *,
         rebuild: bool = False,
         progress: ProgressFactory | None = None,
+        prune: bool = False,
     ) -> IngestReport:
-        """Add new and changed files (folders are walked); unchanged files cost nothing."""
+        """Add new and changed files (folders are walked); unchanged files cost nothing.
+
+        Embeddings are cached after every batch, so an interrupted ingest resumes where it stopped;
+        with ``prune``, indexed files that were under the given paths but are gone are dropped.
+        """
         from .chunking import TokenCounter, chunk_article
         from .crosslingual import Vocabulary
         from .loading import find_files, load_document
         from .segmentation import segment
         from .store import IndexWriter
+        from .vectors import VectorConfig
 
         started = time.perf_counter()
         report = IngestReport()
@@ -152,6 +167,7 @@ class Pipeline:
             model_id=backend.model_id,
             dim=backend.dim,
             rebuild=rebuild,
+            vectors=VectorConfig.from_settings(self.settings),
         ) as writer:
             seen: dict[str, str] = {}
             for path in files:
@@ -187,17 +203,27 @@ class Pipeline:
                 (report.updated if writer.knows_source(doc.source) else report.added).append(doc.source)
                 pending.append((doc.source, doc.path, doc.sha256, articles, chunks))
 
-            texts = [c.indexed_text for *_, chunks in pending for c in chunks]
-            bar = progress(len(texts), "Embedding chunks") if (progress and texts) else None
-            vectors = backend.embed_passages(texts, progress=bar) if texts else None
+            if prune:
+                report.removed = writer.prune_missing([Path(p) for p in paths], keep=set(seen))
+            total = sum(len(chunks) for *_, chunks in pending)
+            bar = progress(total, "Embedding chunks") if (progress and total) else None
+            start = 0
+            while start < len(pending):  # a group of files at a time: one group's vectors in flight
+                end, size = start + 1, len(pending[start][4])
+                while end < len(pending) and size + len(pending[end][4]) <= EMBED_GROUP:
+                    size += len(pending[end][4])
+                    end += 1
+                group, start = pending[start:end], end
+                texts = [c.indexed_text for *_, chunks in group for c in chunks]
+                vectors = backend.embed_passages(texts, progress=bar)
+                offset = 0
+                for source, path, sha, articles, chunks in group:
+                    writer.add_file(source, path, sha, articles, chunks, vectors[offset : offset + len(chunks)])
+                    offset += len(chunks)
             if bar is not None and hasattr(bar, "close"):
                 bar.close()
-            offset = 0
-            for source, path, sha, articles, chunks in pending:
-                writer.add_file(source, path, sha, articles, chunks, vectors[offset : offset + len(chunks)])
-                offset += len(chunks)
-            report.chunks_embedded = len(texts)
-            if pending or rebuild or writer.is_new:
+            report.chunks_embedded = total
+            if report.chunks_embedded or report.removed or rebuild or writer.is_new:
                 writer.set_vocabulary_json(Vocabulary.from_texts(writer.iter_texts()).to_json())
                 report.generation = writer.commit()
         store = self.store()
@@ -209,6 +235,7 @@ class Pipeline:
         """Drop files (by path or file name) from the index; returns the removed sources."""
         from .crosslingual import Vocabulary
         from .store import IndexWriter
+        from .vectors import VectorConfig
 
         backend = self.backend
         removed: list[str] = []
@@ -217,6 +244,7 @@ class Pipeline:
             shape=self.settings.index_shape(),
             model_id=backend.model_id,
             dim=backend.dim,
+            vectors=VectorConfig.from_settings(self.settings),
         ) as writer:
             for p in paths:
                 name = Path(p).name

@@ -47,6 +47,7 @@ class Settings:
     llm_timeout_s: float = 60.0
     vector_store: str = "faiss"
     milvus_uri: str | None = None
+    ann_threshold: int = 50_000  # chunks from which the dense index is approximate (rag.vectors)
     max_question_chars: int = 2000
 
     def __post_init__(self) -> None:
@@ -60,6 +61,8 @@ class Settings:
             raise InputError(f"Unknown retrieval {self.retrieval!r}: use hybrid, dense or lexical.")
         if not 32 <= self.chunk_tokens <= 2000:
             raise InputError(f"chunk_tokens={self.chunk_tokens} is out of range: use 32..2000.")
+        if self.ann_threshold < 1:
+            raise InputError(f"ann_threshold={self.ann_threshold} must be at least 1 (chunks).")
         if not 1 <= self.k <= 50:
             raise InputError(f"k={self.k} is out of range: use 1..50.")
 

@@ -6,7 +6,9 @@ Layout::
     index_dir/.lock                        writer lock (an OS lock: released when its process dies)
     index_dir/gen-000007/manifest.json     shape, model, files, counts, sha256 of every file below
                          vectors.npy       float32, L2-normalised, row i == chunk row i
-                         faiss.index       IndexFlatIP over the same vectors
+                         faiss.index       FAISS index over the same vectors (rag.vectors: flat when
+                                           small, approximate above a threshold; absent for Milvus,
+                                           whose collection the manifest names under "vectors")
                          chunks.sqlite     tables files, articles, chunks (row i == BM25 doc i)
                          bm25/             bm25s index over rag.lexical.analyze(Chunk.indexed_text)
                          vocabulary.json   opaque blob of the cross-lingual module
@@ -36,7 +38,8 @@ from .models import Article, Chunk, Section
 
 if TYPE_CHECKING:
     import bm25s
-    import faiss
+
+    from .vectors import VectorConfig, VectorIndex
 
 FORMAT_VERSION = 1
 CURRENT_FILE = "CURRENT"
@@ -142,14 +145,16 @@ class IndexStore:
         self,
         gen_dir: Path,
         manifest: dict,
-        faiss_index: "faiss.Index",
+        vector_index: "VectorIndex | None",
         bm25: "bm25s.BM25 | None",
         db: sqlite3.Connection,
+        vector_config: "VectorConfig | None" = None,
     ) -> None:
         self.path = gen_dir
         self.manifest = manifest
         self.generation: int = manifest["generation"]
-        self._faiss = faiss_index
+        self._vectors = vector_index
+        self._vector_config = vector_config
         self._bm25 = bm25
         self._db = db
         self._db_lock = threading.Lock()
@@ -162,8 +167,12 @@ class IndexStore:
         *,
         expect: dict | None = None,
         full_check: bool | None = None,
+        vectors: "VectorConfig | None" = None,
     ) -> "IndexStore":
-        """Open the committed generation; ``full_check`` (default: when small) checks sha256 first."""
+        """Open the committed generation; ``full_check`` (default: when small) checks sha256 first.
+
+        ``vectors`` names the vector backend the settings ask for (None: whatever the manifest says).
+        """
         index_dir = Path(index_dir)
         generation = current_generation(index_dir)
         for _attempt in range(3):  # a writer may have committed twice and removed what CURRENT named
@@ -174,11 +183,18 @@ class IndexStore:
             if gen_dir.is_dir() or again == generation:
                 break
             generation = again
-        return cls._open_dir(gen_dir, generation, expect=expect, full_check=full_check)
+        return cls._open_dir(gen_dir, generation, expect=expect, full_check=full_check, vectors=vectors)
 
     @classmethod
     def _open_dir(
-        cls, gen_dir: Path, generation: int, *, expect: dict | None, full_check: bool | None
+        cls,
+        gen_dir: Path,
+        generation: int,
+        *,
+        expect: dict | None,
+        full_check: bool | None,
+        vectors: "VectorConfig | None" = None,
+        load_vectors: bool = True,
     ) -> "IndexStore":
         manifest = read_manifest(gen_dir)
         if manifest.get("generation") != generation:
@@ -211,8 +227,10 @@ class IndexStore:
                         f"{REBUILD_HINT}"
                     )
         n, dim = manifest["counts"]["chunks"], manifest["dim"]
+        vector_index: "VectorIndex | None" = None
         try:
-            faiss_index = _load_faiss(gen_dir, n, dim, trust_faiss_file=verified)
+            if load_vectors:
+                vector_index = _load_vectors(gen_dir, manifest, vectors, verified=verified)
             bm25 = _load_bm25(gen_dir / BM25_DIR) if manifest.get("bm25") else None
             db = _connect_ro(gen_dir / CHUNKS_DB)
             rows = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
@@ -222,14 +240,18 @@ class IndexStore:
             raise IndexCorruptError(f"Index generation {gen_dir} cannot be loaded: {err}. {REBUILD_HINT}") from err
         if rows != n or (bm25 is not None and int(bm25.scores["num_docs"]) != n):
             db.close()
+            if vector_index is not None:
+                vector_index.close()
             raise IndexCorruptError(
                 f"Index generation {gen_dir} is inconsistent ({n} vectors, {rows} chunk rows). {REBUILD_HINT}"
             )
-        return cls(gen_dir, manifest, faiss_index, bm25, db)
+        return cls(gen_dir, manifest, vector_index, bm25, db, vectors)
 
     def close(self) -> None:
         with self._db_lock:
             self._db.close()
+        if self._vectors is not None:
+            self._vectors.close()
 
     # ------------------------------------------------------------- searching
     def __len__(self) -> int:
@@ -239,13 +261,20 @@ class IndexStore:
     def dim(self) -> int:
         return int(self.manifest["dim"])
 
+    @property
+    def vector_index(self) -> "VectorIndex | None":
+        """The dense index (its ``entry`` is the manifest's "vectors" description)."""
+        return self._vectors
+
     def search_dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Top ``k`` rows by cosine similarity to ``query`` (normalised here)."""
         k = min(int(k), len(self))
         if k <= 0:
             return []
+        if self._vectors is None:
+            raise RuntimeError("this IndexStore was opened without its vector index")
         vector = _normalized(np.asarray(query, dtype=np.float32).reshape(1, -1), self.dim)
-        scores, rows = self._faiss.search(vector, k)
+        scores, rows = self._vectors.search(vector, k)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
 
     def search_lexical(self, tokens: list[str], k: int) -> list[tuple[int, float]]:
@@ -337,9 +366,19 @@ class IndexStore:
             vectors = np.load(gen_dir / VECTORS, allow_pickle=False, mmap_mode="r")
             if vectors.shape != (n, manifest["dim"]):
                 problems.append(f"{gen_dir / VECTORS}: shape {vectors.shape}, manifest says ({n}, {manifest['dim']})")
-            faiss_index = _load_faiss(gen_dir, n, manifest["dim"], trust_faiss_file=True)
-            if faiss_index.ntotal != n:
-                problems.append(f"{gen_dir / FAISS_INDEX}: {faiss_index.ntotal} vectors, manifest says {n}")
+            from .vectors import VectorStoreError, open_index
+
+            try:
+                vector_index = open_index(manifest, gen_dir, self._vector_config, trusted=True)
+                try:
+                    found = vector_index.count()
+                finally:
+                    vector_index.close()
+                if found != n:
+                    where = vector_index.entry.get("collection") or gen_dir / FAISS_INDEX
+                    problems.append(f"{where}: {found} vectors, manifest says {n}")
+            except VectorStoreError as err:
+                problems.append(str(err))
             if manifest.get("bm25"):
                 bm25 = _load_bm25(gen_dir / BM25_DIR)
                 if int(bm25.scores["num_docs"]) != n:
@@ -406,21 +445,30 @@ def check_shape(manifest: dict, expect: dict, index_dir: Path) -> None:
         )
 
 
-def _load_faiss(gen_dir: Path, n: int, dim: int, *, trust_faiss_file: bool) -> "faiss.Index":
-    """faiss.index when its checksum was verified, else rebuilt from vectors.npy (safe to parse)."""
-    import faiss
+def _load_vectors(
+    gen_dir: Path, manifest: dict, config: "VectorConfig | None", *, verified: bool
+) -> "VectorIndex":
+    """The generation's dense index. A FAISS file is parsed only once its checksum is verified:
+    an unverified flat index is rebuilt from vectors.npy (cheap), an approximate one is checked."""
+    from .vectors import open_index
+    from .vectors.factory import manifest_entry
 
-    if trust_faiss_file:
-        index = faiss.read_index(str(gen_dir / FAISS_INDEX))
-    else:
-        vectors = np.load(gen_dir / VECTORS, allow_pickle=False)
-        if vectors.shape != (n, dim) or vectors.dtype != np.float32:
-            raise IndexCorruptError(f"{gen_dir / VECTORS} has shape {vectors.shape}, expected ({n}, {dim}). {REBUILD_HINT}")
-        index = faiss.IndexFlatIP(dim)
-        index.add(vectors)
-    if index.ntotal != n or index.d != dim:
+    entry = manifest_entry(manifest)
+    trusted = verified
+    if not trusted and entry.get("backend", "faiss") == "faiss" and entry.get("type", "flat") != "flat":
+        rel = entry.get("file", FAISS_INDEX)
+        if _sha256(gen_dir / rel) != manifest["checksums"][rel]["sha256"]:
+            raise IndexCorruptError(
+                f"Index file {gen_dir / rel} fails its checksum (it was changed or damaged). {REBUILD_HINT}"
+            )
+        trusted = True
+    index = open_index(manifest, gen_dir, config, trusted=trusted)
+    n, dim = manifest["counts"]["chunks"], manifest["dim"]
+    if index.ntotal != n or getattr(index, "dim", dim) != dim:
+        index.close()
         raise IndexCorruptError(
-            f"{gen_dir / FAISS_INDEX} holds {index.ntotal}x{index.d} vectors, expected {n}x{dim}. {REBUILD_HINT}"
+            f"The vector index of {gen_dir} holds {index.ntotal}x{getattr(index, 'dim', dim)} vectors, "
+            f"expected {n}x{dim}. {REBUILD_HINT}"
         )
     return index
 
@@ -473,8 +521,12 @@ class IndexWriter:
         dim: int,
         rebuild: bool = False,
         lock_timeout: float = 30.0,
+        vectors: "VectorConfig | None" = None,
     ) -> None:
+        from .vectors import VectorConfig
+
         self.index_dir = Path(index_dir)
+        self.vector_config = vectors or VectorConfig()
         self.shape = {k: shape[k] for k in shape}
         self.model_id = model_id
         self.dim = int(dim)
@@ -503,7 +555,16 @@ class IndexWriter:
         try:
             self.index_dir.mkdir(parents=True, exist_ok=True)
             lock = FileLock(str(self.index_dir / LOCK_FILE), timeout=self.lock_timeout)
-            lock.acquire()
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:  # say why nothing happens, then wait for the other writer
+                import logging
+
+                logging.getLogger("rag.store").warning(
+                    "Another process is writing the index at %s; waiting up to %g s for it to finish.",
+                    self.index_dir, self.lock_timeout,
+                )
+                lock.acquire()
         except Timeout:
             raise IndexLockedError(
                 f"Another process is writing the index at {self.index_dir} (lock {self.index_dir / LOCK_FILE} "
@@ -535,6 +596,25 @@ class IndexWriter:
                     shutil.rmtree(path, ignore_errors=True)
                 else:
                     path.unlink(missing_ok=True)
+        self._drop_stray_generations()
+
+    def _drop_stray_generations(self) -> None:
+        """After a crash: drop generations never committed (newer than CURRENT) or left by a commit."""
+        try:
+            current = current_generation(self.index_dir)
+        except IndexCorruptError:
+            return
+        if current is None:
+            return
+        numbers = sorted(
+            int(p.name[len(GEN_PREFIX) :])
+            for p in self.index_dir.glob(f"{GEN_PREFIX}*")
+            if p.name[len(GEN_PREFIX) :].isdigit()
+        )
+        older = [n for n in numbers if n < current]
+        keep = {current, older[-1] if older else None}
+        if set(numbers) - keep:
+            self._remove_old(keep=keep)
 
     def _load_base(self) -> None:
         if self.rebuild:
@@ -544,11 +624,13 @@ class IndexWriter:
             return
         expect = {**self.shape, "model_id": self.model_id, "dim": self.dim}
         store = IndexStore._open_dir(
-            generation_dir(self.index_dir, generation), generation, expect=expect, full_check=True
+            generation_dir(self.index_dir, generation), generation, expect=expect, full_check=True,
+            load_vectors=False,
         )
         try:
             gen_dir = store.path
-            vectors = np.load(gen_dir / VECTORS, allow_pickle=False)
+            # Memory-mapped: the unchanged files' vectors are copied straight into the next generation.
+            vectors = np.load(gen_dir / VECTORS, allow_pickle=False, mmap_mode="r")
             db = store._db
             tokens_ok = store.manifest.get("analyzer") == _analyzer_signature()
             for f in db.execute("SELECT * FROM files ORDER BY source"):
@@ -561,9 +643,9 @@ class IndexWriter:
                 chunks = [_chunk_from_row(r) for r in rows]
                 index = [r["row"] for r in rows]
                 tokens = [json.loads(r["tokens"]) for r in rows] if tokens_ok else None
-                self._state.files[source] = _FileEntry(
-                    source, f["path"], f["sha256"], articles, chunks, np.array(vectors[index]), tokens
-                )
+                contiguous = bool(index) and index == list(range(index[0], index[0] + len(index)))
+                own = vectors[index[0] : index[0] + len(index)] if contiguous else np.array(vectors[index])
+                self._state.files[source] = _FileEntry(source, f["path"], f["sha256"], articles, chunks, own, tokens)
             self._state.vocabulary = store.vocabulary_json()
         except (OSError, ValueError, KeyError, sqlite3.Error) as err:
             raise IndexCorruptError(f"Cannot read index generation {store.path}: {err}. {REBUILD_HINT}") from err
@@ -605,6 +687,24 @@ class IndexWriter:
     def remove_file(self, source: str) -> bool:
         self._require_open()
         return self._state.files.pop(source, None) is not None
+
+    def prune_missing(self, roots: Sequence[Path], keep: set[str]) -> list[str]:
+        """Drop files recorded under the folders ``roots`` whose file no longer exists on disk.
+
+        Sources in ``keep`` (seen in this ingest) stay. Returns the removed sources, sorted.
+        """
+        self._require_open()
+        folders = [Path(r).expanduser().resolve() for r in roots]
+        gone: list[str] = []
+        for source, entry in sorted(self._state.files.items()):
+            path = Path(entry.path)
+            if source in keep or path.exists():
+                continue
+            if any(path == f or f in path.parents for f in folders):
+                gone.append(source)
+        for source in gone:
+            del self._state.files[source]
+        return gone
 
     def set_vocabulary_json(self, data: dict) -> None:
         """Store an opaque JSON blob (kept from the previous generation when not set)."""
@@ -668,9 +768,8 @@ class IndexWriter:
         return max(numbers) + 1
 
     def _write_generation(self, tmp: Path, generation: int) -> None:
-        import faiss
-
         from .lexical import analyze
+        from .vectors import build_index
 
         entries = [self._state.files[s] for s in sorted(self._state.files)]
         chunks = [c for e in entries for c in e.chunks]
@@ -678,18 +777,12 @@ class IndexWriter:
             if entry.tokens is None:
                 entry.tokens = [analyze(c.indexed_text) for c in entry.chunks]
         tokens = [t for e in entries for t in (e.tokens or [])]
-        vectors = (
-            np.concatenate([e.vectors for e in entries]).astype(np.float32, copy=False)
-            if entries
-            else np.zeros((0, self.dim), np.float32)
+        vectors = self._write_vectors(tmp / VECTORS, entries)
+        vector_index, vector_entry = build_index(
+            self.vector_config, vectors, tmp, index_dir=self.index_dir, generation=generation
         )
-
-        with open(tmp / VECTORS, "wb") as f:
-            np.save(f, vectors, allow_pickle=False)
-        index = faiss.IndexFlatIP(self.dim)
-        if len(vectors):
-            index.add(vectors)
-        faiss.write_index(index, str(tmp / FAISS_INDEX))
+        vector_index.close()
+        del vectors
         self._write_sqlite(tmp / CHUNKS_DB, entries, tokens)
         has_bm25 = any(tokens)
         if has_bm25:
@@ -715,6 +808,7 @@ class IndexWriter:
             "dim": self.dim,
             "analyzer": _analyzer_signature(),
             "bm25": has_bm25,
+            "vectors": vector_entry,
             "files": {
                 e.source: {"sha256": e.sha256, "path": e.path, "n_articles": len(e.articles), "n_chunks": len(e.chunks)}
                 for e in entries
@@ -734,6 +828,22 @@ class IndexWriter:
         if has_bm25:
             _fsync_path(tmp / BM25_DIR)
         _fsync_path(tmp)
+
+    def _write_vectors(self, path: Path, entries: list[_FileEntry]) -> np.ndarray:
+        """Stream every file's vectors into ``path`` (.npy) and return it memory-mapped, read-only."""
+        n = sum(len(e.chunks) for e in entries)
+        if n == 0:
+            with open(path, "wb") as f:
+                np.save(f, np.zeros((0, self.dim), np.float32), allow_pickle=False)
+            return np.zeros((0, self.dim), np.float32)
+        out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, self.dim))
+        row = 0
+        for e in entries:
+            out[row : row + len(e.chunks)] = e.vectors
+            row += len(e.chunks)
+        out.flush()
+        del out
+        return np.load(path, allow_pickle=False, mmap_mode="r")
 
     @staticmethod
     def _write_sqlite(path: Path, entries: list[_FileEntry], tokens: list[list[str]]) -> None:
@@ -788,11 +898,27 @@ class IndexWriter:
             db.close()
 
     def _remove_old(self, keep: set[int | None]) -> None:
-        """Drop generations other than the new one and the one it replaced (best effort)."""
+        """Drop generations other than the new one and the one it replaced (best effort),
+        and the server-side collections (Milvus) that no kept generation names."""
+        from .vectors import drop_unused
+
+        kept: list[dict] = []
+        remote = self.vector_config.kind != "faiss"
         for path in self.index_dir.glob(f"{GEN_PREFIX}*"):
             suffix = path.name[len(GEN_PREFIX) :]
-            if suffix.isdigit() and int(suffix) not in keep:
+            if not suffix.isdigit():
+                continue
+            try:
+                manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                manifest = {}
+            remote = remote or (manifest.get("vectors") or {}).get("backend", "faiss") != "faiss"
+            if int(suffix) in keep:
+                kept.append(manifest)
+            else:
                 shutil.rmtree(path, ignore_errors=True)
+        if remote:
+            drop_unused(self.index_dir, kept, self.vector_config)
 
 
 def _analyzer_signature() -> str:

@@ -8,9 +8,12 @@ from rag.errors import InputError, RagError
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from .access import Access
     from .service import ChatService
 
 MAX_BODY_BYTES = 64 * 1024
+MULTIPART_OVERHEAD_BYTES = 1024 * 1024
+MAX_INFLIGHT_ASKS = 16  # more concurrent asks than this are answered 503 at once (no queue to hang in)
 ASK_FIELDS = {"question", "mode", "k", "history"}
 
 
@@ -50,6 +53,75 @@ def parse_ask(body: bytes) -> dict[str, Any]:
     return {"question": question, "mode": mode, "k": k, "history": [tuple(t) for t in history]}
 
 
+class _TooLarge(Exception):
+    """The request body passed its limit while being read."""
+
+
+class ApiGuard:
+    """ASGI middleware for /api/: body-size limits (checked while reading) and the admin token on writes.
+
+    Both are decided before a route reads the body, so a refused upload is never spooled to disk.
+    """
+
+    def __init__(self, app, access: "Access", upload_bytes: int) -> None:
+        self.app = app
+        self.access = access
+        self.upload_bytes = upload_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        method = scope.get("method", "GET")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if path.startswith("/api/files") and method in ("POST", "PUT", "PATCH", "DELETE"):
+            from .access import AccessDeniedError
+
+            try:
+                self.access.check_header(headers.get("authorization"))
+            except AccessDeniedError as err:
+                extra = {"www-authenticate": "Bearer"} if err.status == 401 else {}
+                await _send_json(send, err.status, str(err), extra)
+                return
+        limit = self.upload_bytes + MULTIPART_OVERHEAD_BYTES if path.startswith("/api/files") else MAX_BODY_BYTES
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _send_json(send, 413, f"The request body is {int(declared)} bytes; the limit is {limit}.")
+            return
+        received = 0
+        started = False
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracked_send(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracked_send)
+        except _TooLarge:
+            if not started:
+                await _send_json(send, 413, f"The request body is over the limit of {limit} bytes.")
+
+
+async def _send_json(send, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    body = json.dumps({"error": message}, ensure_ascii=False).encode("utf-8")
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
 def create_api(service: "ChatService") -> "FastAPI":
     """A FastAPI app with the JSON routes; the Gradio UI is mounted on it at "/"."""
     from fastapi import FastAPI, Request, UploadFile
@@ -60,6 +132,8 @@ def create_api(service: "ChatService") -> "FastAPI":
     from .uploads import MAX_BYTES, validate
 
     app = FastAPI(title="Bilingual news RAG", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app.add_middleware(ApiGuard, access=service.access, upload_bytes=MAX_BYTES)
+    inflight = {"asks": 0}  # touched only on the event loop thread
 
     @app.exception_handler(InputError)
     async def _input_error(_request: Request, err: InputError):
@@ -92,9 +166,21 @@ def create_api(service: "ChatService") -> "FastAPI":
         except InputError as err:
             return _error(400, str(err))
         service.check_request(fields["mode"], fields["k"])  # InputError -> 422
-        answer = await run_in_threadpool(
-            service.ask, fields["question"], mode=fields["mode"], k=fields["k"], history=fields["history"]
-        )
+        if inflight["asks"] >= MAX_INFLIGHT_ASKS:
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse(
+                {"error": f"The server is busy ({MAX_INFLIGHT_ASKS} questions in progress); retry in a moment."},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        inflight["asks"] += 1
+        try:
+            answer = await run_in_threadpool(
+                service.ask, fields["question"], mode=fields["mode"], k=fields["k"], history=fields["history"]
+            )
+        finally:
+            inflight["asks"] -= 1
         return answer.to_dict()
 
     @app.get("/api/health")
@@ -105,6 +191,7 @@ def create_api(service: "ChatService") -> "FastAPI":
             "index": status.to_dict(),
             "embeddings": service.settings.embeddings,
             "mode": service.settings.mode,
+            "uploads": service.access.mode,
         }
 
     @app.get("/api/files")

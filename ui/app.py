@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import gradio as gr
     from fastapi import FastAPI
 
+    from .access import Access
     from .service import ChatService
 
 EXAMPLES = (
@@ -119,10 +120,14 @@ def _kb_summary(service: "ChatService") -> str:
     return f"Indexed — files: **{len(files)}** · articles: **{len(articles)}** · passages: **{chunks}**"
 
 
-def upload_files(service: "ChatService", paths: list | None, progress: Any = None) -> str:
+def upload_files(service: "ChatService", paths: list | None, progress: Any = None, token: str | None = None) -> str:
     """Validate every file first; if one fails nothing is added. Returns a Markdown message."""
     from .uploads import read_limited, validate
 
+    try:
+        service.access.check(token)
+    except RagError as err:
+        return f"❌ Nothing was added. {err}"
     if not paths:
         return "Choose one or more files first (.txt, .md, .html, .pdf, .docx)."
     try:
@@ -164,7 +169,11 @@ class _GradioBar:
         pass
 
 
-def remove_file(service: "ChatService", name: str | None) -> str:
+def remove_file(service: "ChatService", name: str | None, token: str | None = None) -> str:
+    try:
+        service.access.check(token)
+    except RagError as err:
+        return f"❌ {err}"
     if not name:
         return "Choose a file to remove."
     try:
@@ -245,7 +254,13 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
                 articles = gr.Dataframe(
                     headers=ARTICLE_HEADERS, value=[], interactive=False, wrap=True, elem_id="rag-articles",
                 )
-                with gr.Row(equal_height=False):
+                access = service.access
+                gr.Markdown(access.describe(), visible=access.read_only or access.needs_token)
+                admin_token = gr.Textbox(
+                    label="Admin token (needed to add or remove files)", type="password",
+                    visible=access.needs_token, elem_id="rag-admin-token",
+                )
+                with gr.Row(equal_height=False, visible=not access.read_only):
                     with gr.Column():
                         files = gr.File(
                             label="Add documents (.txt .md .html .pdf .docx)",
@@ -284,13 +299,17 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
 
         timer.tick(tick, outputs=[status, timer, backend]).then(refresh_kb, outputs=kb_outputs)
 
-        def add_fn(paths, progress=gr.Progress()):
-            return upload_files(service, paths, progress), None
+        def add_fn(paths, token, progress=gr.Progress()):
+            return upload_files(service, paths, progress, token=token), None
 
-        add.click(add_fn, inputs=[files], outputs=[kb_message, files]).then(refresh_kb, outputs=kb_outputs)
-        remove.click(lambda name: remove_file(service, name), inputs=[to_remove], outputs=[kb_message]).then(
+        add.click(add_fn, inputs=[files, admin_token], outputs=[kb_message, files]).then(
             refresh_kb, outputs=kb_outputs
         )
+        remove.click(
+            lambda name, token: remove_file(service, name, token=token),
+            inputs=[to_remove, admin_token],
+            outputs=[kb_message],
+        ).then(refresh_kb, outputs=kb_outputs)
         demo.load(refresh_kb, outputs=kb_outputs)
     return demo
 
@@ -314,7 +333,7 @@ button.rag-example { font-weight: 400 !important; border-radius: 999px !importan
 """
 
 
-def create_app(settings: Settings, service: "ChatService | None" = None) -> "FastAPI":
+def create_app(settings: Settings, service: "ChatService | None" = None, access: "Access | None" = None) -> "FastAPI":
     """The FastAPI app with the JSON API under /api and the Gradio UI at /."""
     _quiet_gradio()
     import gradio as gr
@@ -323,7 +342,7 @@ def create_app(settings: Settings, service: "ChatService | None" = None) -> "Fas
     from .service import ChatService
     from .uploads import MAX_BYTES
 
-    service = service or ChatService(settings)
+    service = service or ChatService(settings, access=access)
     app = create_api(service)
     blocks = build_blocks(service)
     blocks.queue(default_concurrency_limit=8)
@@ -345,18 +364,26 @@ def create_app(settings: Settings, service: "ChatService | None" = None) -> "Fas
     return app
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> int:
-    """Run the UI and API until interrupted; returns the process exit code."""
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, token: str | None = None) -> int:
+    """Run the UI and API until interrupted; returns the process exit code.
+
+    ``token`` (default: env RAG_ADMIN_TOKEN) guards uploads and deletions; without one a server
+    listening beyond loopback is read-only.
+    """
     import sys
 
     import uvicorn
 
+    from .access import TOKEN_ENV, Access
+
     try:
-        app = create_app(settings)
+        access = Access.for_host(host, token or os.environ.get(TOKEN_ENV))
+        app = create_app(settings, access=access)
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)
         return getattr(err, "exit_code", 1)
     print(f"Serving the chat UI at http://{host}:{port}/  (JSON API: POST /api/ask)", file=sys.stderr)
+    print(access.describe(), file=sys.stderr, flush=True)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
     server = uvicorn.Server(config)
     try:

@@ -17,6 +17,7 @@ from rag.settings import MODES, Settings
 if TYPE_CHECKING:
     from rag.pipeline import IngestReport, Pipeline
 
+    from .access import Access
     from .uploads import Upload
 
 READY_TIMEOUT_S = 900.0
@@ -60,11 +61,14 @@ class _Bar:
 class ChatService:
     """Owns the pipeline for a server; builds the index in the background on first start."""
 
-    def __init__(self, settings: Settings, pipeline: "Pipeline | None" = None) -> None:
+    def __init__(self, settings: Settings, pipeline: "Pipeline | None" = None, access: "Access | None" = None) -> None:
         from rag.pipeline import Pipeline
+
+        from .access import Access
 
         self.settings = settings
         self.pipeline = pipeline or Pipeline(settings)
+        self.access = access or Access()  # who may upload and delete
         self._ready = threading.Event()
         self._status_lock = threading.Lock()
         self._status = BuildStatus("starting", "Opening the index…")
