@@ -226,8 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="scale-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     if "milvus" in args.backends and uri is None and args.milvus_start:
+        import signal
+
         from eval.milvus_server import MilvusServer
 
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `timeout`/kill: still stop the server
         server = MilvusServer(workdir / "milvus").start()
         uri = server.uri
     rows: list[Row] = []
@@ -253,6 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             path.unlink(missing_ok=True)
     finally:
         if server is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let the stop (TERM, then KILL) finish
             server.stop()
     print_table(rows)
     if args.json:

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path)
     ingest.add_argument("--rebuild", action="store_true", help="start a fresh index (after changing model or chunking)")
     ingest.add_argument("--chunk-tokens", type=int, dest="chunk_tokens", help="max tokens per chunk")
+    ingest.add_argument("--prune", action="store_true", help="also drop indexed files under these folders that are gone from disk")
 
     remove = sub.add_parser("remove", parents=[common], help="drop files from the index")
     remove.add_argument("paths", nargs="+")
@@ -143,7 +144,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .pipeline import Pipeline
 
     pipeline = Pipeline(_settings(args))
-    report = pipeline.ingest(args.paths, rebuild=args.rebuild, progress=_progress)
+    report = pipeline.ingest(args.paths, rebuild=args.rebuild, progress=_progress, prune=args.prune)
     for warning in report.skipped:
         print(f"warning: {warning}", file=sys.stderr)
     print(report.summary())

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 MAX_BODY_BYTES = 64 * 1024
 MULTIPART_OVERHEAD_BYTES = 1024 * 1024
-MAX_INFLIGHT_ASKS = 16  # more concurrent asks than this are answered 503 at once (no queue to hang in)
+MAX_INFLIGHT_ASKS = 32  # more concurrent asks than this are answered 503 at once (no queue to hang in)
 ASK_FIELDS = {"question", "mode", "k", "history"}
 
 
