@@ -247,7 +247,8 @@ class AnswerRecord:
 
 class AnswerEvaluator(Evaluator):
     """Accuracy by the shared rules, refusal and false-refusal rates, citation hit and precision,
-    latency p50/p95 of the whole answer and of its retrieval part (from the answer's timings).
+    latency p50/p95 of the whole answer, of its retrieval part and (streamed answers) of the first
+    token (from the answer's timings).
 
     ``refusal_rate`` is over unanswerable questions (higher is better), ``false_refusal_rate``
     over answerable ones (lower is better); ``citation_hit``/``citation_precision`` over
@@ -299,6 +300,10 @@ class AnswerEvaluator(Evaluator):
             latencies = [r.latency_ms for r in records]
             out["answer_ms_p50"] = percentile(latencies, 50)
             out["answer_ms_p95"] = percentile(latencies, 95)
+            first = [r.timings_ms["first_token"] for r in records if "first_token" in r.timings_ms]
+            if first:  # streamed (llm) answers: the wait before the first words appear
+                out["first_token_ms_p50"] = percentile(first, 50)
+                out["first_token_ms_p95"] = percentile(first, 95)
             retrieval = [r.retrieval_ms for r in records if r.retrieval_ms is not None]
             if retrieval:
                 out["retrieval_ms_p50"] = percentile(retrieval, 50)

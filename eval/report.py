@@ -26,6 +26,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("nDCG@10", "ndcg@10", "num"),
     ("p50 ms", "answer_ms_p50", "ms"),
     ("p95 ms", "answer_ms_p95", "ms"),
+    ("1st token p50", "first_token_ms_p50", "ms"),
+    ("1st token p95", "first_token_ms_p95", "ms"),
 )
 GROUP_METRICS: tuple[str, ...] = (
     "n", "accuracy", "refusal_rate", "false_refusal_rate", "citation_hit", "citation_precision",
@@ -91,7 +93,23 @@ def headline(result: ConfigResult) -> str:
         f"hit@1 {fmt(m.get('hit@1'), 'pct')}, hit@5 {fmt(m.get('hit@5'), 'pct')}; "
         f"latency p50 {fmt(m.get('answer_ms_p50'), 'ms')} ms, p95 {fmt(m.get('answer_ms_p95'), 'ms')} ms "
         f"(retrieval p50 {fmt(m.get('retrieval_ms_p50'), 'ms')} ms, p95 {fmt(m.get('retrieval_ms_p95'), 'ms')} ms)"
+        + (
+            f"; first token p50 {fmt(m.get('first_token_ms_p50'), 'ms')} ms, p95 {fmt(m.get('first_token_ms_p95'), 'ms')} ms"
+            if "first_token_ms_p50" in m
+            else ""
+        )
+        + _modes(result)
     )
+
+
+def _modes(result: ConfigResult) -> str:
+    """"; answers by mode: llm 27, extractive 3" when some answers came from a fallback."""
+    from collections import Counter
+
+    modes = Counter(str(a.answer.get("mode")) for a in result.answers if not a.refused)
+    if len(modes) < 2:
+        return ""
+    return "; answers by mode: " + ", ".join(f"{mode} {n}" for mode, n in modes.most_common())
 
 
 def expected_text(item: QAItem) -> str:
@@ -138,6 +156,11 @@ def metrics_document(results: Sequence[ConfigResult], *, dataset: str, corpus: S
                     "citation_hit": a.judgement.citation_hit,
                     "gold_rank": ranks.get(a.item.id),
                     "latency_ms": round(a.latency_ms, 2),
+                    "answer": a.answer.get("answer"),
+                    "mode": a.answer.get("mode"),
+                    "grounded": a.answer.get("grounded"),
+                    "warnings": list(a.answer.get("warnings") or ()),
+                    **({"first_token_ms": round(a.timings_ms["first_token"], 2)} if "first_token" in a.timings_ms else {}),
                 }
                 for ranks in [{rr.item.id: rr.gold_rank for rr in r.retrieval}]
                 for a in r.answers

@@ -359,11 +359,14 @@ class Pipeline:
         passages = self.hybrid().retrieve(query, k)
         t_answer = time.perf_counter()
         answer: Answer | None = None
+        first_token: float | None = None
         if hasattr(answerer, "stream"):
             for item in answerer.stream(standalone, passages, language=language):
                 if isinstance(item, Answer):
                     answer = item
                 else:
+                    if first_token is None:
+                        first_token = time.perf_counter()
                     yield item
         else:
             answer = answerer.answer(standalone, passages, language=language)
@@ -375,6 +378,8 @@ class Pipeline:
             "answer": (done - t_answer) * 1000,
             "total": (done - started) * 1000,
         }
+        if first_token is not None:  # what a user waits for before text appears
+            timings["first_token"] = (first_token - started) * 1000
         yield replace(answer, question=question, timings_ms={**answer.timings_ms, **timings})
 
 

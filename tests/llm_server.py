@@ -79,6 +79,7 @@ class LlamaServer:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             self._wait()
+            self._first_request()
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -97,6 +98,27 @@ class LlamaServer:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"llama_cpp.server did not answer /v1/models in {self.startup_s:.0f} s:\n{self.tail()}")
+
+    def _first_request(self) -> None:
+        """One tiny chat completion: a build that crashes on real prompts fails here, clearly."""
+        import json
+
+        body = {"model": ALIAS, "messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 2}
+        request = urllib.request.Request(
+            self.base_url + "/chat/completions",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.startup_s) as response:
+                json.load(response)
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
+            time.sleep(0.5)
+            code = self.process.poll() if self.process is not None else None
+            raise RuntimeError(
+                f"llama_cpp.server failed its first chat completion ({err}; exit status {code}): "
+                f"rerun scripts/setup_llm.sh, which rebuilds a crashing llama-cpp-python:\n{self.tail()}"
+            ) from err
 
     def tail(self, n: int = 2000) -> str:
         return self.log.read_text(errors="replace")[-n:] if self.log and self.log.exists() else ""

@@ -134,6 +134,20 @@ def test_answer_evaluator_refusals_false_refusals_and_citation_precision():
     assert m["answer_ms_p95"] >= m["answer_ms_p50"] >= 0
 
 
+def test_streamed_answers_report_first_token_latency_and_others_do_not():
+    from dataclasses import replace
+
+    items = [item("a"), item("b")]
+    timed = {
+        "question a": replace(answer("共850个[1]", GOLD), timings_ms={"first_token": 3000.0, "total": 6000.0}),
+        "question b": replace(answer("共850个[1]", GOLD), timings_ms={"first_token": 5000.0, "total": 9000.0}),
+    }
+    m = AnswerEvaluator(items)(ToySystem(answers=timed))
+    assert m["first_token_ms_p50"] == pytest.approx(4000.0) and m["first_token_ms_p95"] <= 5000.0
+    plain = AnswerEvaluator(items)(ToySystem(answers={q: answer("共850个[1]", GOLD) for q in timed}))
+    assert "first_token_ms_p50" not in plain
+
+
 def test_refusing_everything_scores_zero_on_answerable_and_full_refusal_on_unanswerable():
     items = [item("a"), item("b", "entity", lang="en"), item("u", "unanswerable"), item("v", "unanswerable", lang="en")]
     m = SequentialEvaluator([AnswerEvaluator(items), RetrievalEvaluator(items)])(RefuseAll())

@@ -112,11 +112,11 @@ def test_units_are_normalised_before_numbers_are_compared():
     assert answer.grounded, answer.warnings
 
 
-def test_a_wrong_number_is_caught_and_never_passed_off_as_grounded():
+def test_a_wrong_number_is_caught_and_withheld_when_nothing_can_replace_it():
     answer = llm_answerer().finalize(
         "内蒙古全区已建成多少个社工站？", "内蒙古全区已建成社工站950个[1]。", [passage(IM_TEXT, IM_SOURCE)], language="zh"
     )
-    assert not answer.grounded
+    assert answer.refused and "950" not in answer.answer and not answer.citations  # withheld, not shown
     assert any("950" in w for w in answer.warnings)
 
 
@@ -160,6 +160,51 @@ def test_an_uncited_answer_without_numbers_is_flagged():
         "Where?", "It was held in Kunshan.", [passage(IM_TEXT, IM_SOURCE)], language="en"
     )
     assert not answer.grounded and any("cites no passage" in w for w in answer.warnings)
+
+
+MOTTO_TEXT = "北京青年社会工作研究院秉承“知行合一、经世致用”的院训，自2016年成立以来培养社工人才。"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "The institute's motto is \"Knowledge and action in harmony\" [1].",  # a translation alone
+        "研究院的院训是“求真务实、勇于创新”[1]。",  # a made-up Chinese motto
+    ],
+)
+def test_a_quotation_no_cited_passage_contains_is_repaired(raw, pipeline):
+    given = [passage(MOTTO_TEXT, HEBEI_SOURCE, "北京青年社会工作研究院")]
+    question = "What is the motto of the Beijing Youth Social Work Research Institute?"
+    withheld = llm_answerer().finalize(question, raw, given, language="en")
+    assert withheld.refused and raw not in withheld.answer and any("quotes" in w for w in withheld.warnings)
+    repaired = llm_answerer(fallback=pipeline.answerer("extractive")).finalize(question, raw, given, language="en")
+    assert "知行合一" in repaired.answer and repaired.mode == "extractive"
+    assert any("quotes" in w and "extractive" in w for w in repaired.warnings)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "研究院的院训是“知行合一，经世致用”[1]。",  # punctuation differs from the passage: fine
+        "The motto is “知行合一、经世致用” (\"unity of knowledge and action\") [1].",  # a glossed quote
+        "It has trained social workers since 2016 [1].",
+    ],
+)
+def test_quotations_found_in_the_cited_passage_pass(raw):
+    given = [passage(MOTTO_TEXT, HEBEI_SOURCE, "北京青年社会工作研究院")]
+    answer = llm_answerer().finalize("院训是什么？", raw, given, language="zh")
+    assert answer.grounded and answer.mode == "llm", answer.warnings
+
+
+def test_quoting_the_question_is_not_a_misquotation():
+    text = "“枫桥经验”发源于浙江。"
+    answer = llm_answerer().finalize(
+        'Where did the "Fengqiao Experience" originate?',
+        'The "Fengqiao Experience" originated in Zhejiang (浙江) [1].',
+        [passage(text, "002_482e104b21e5755e.txt")],
+        language="en",
+    )
+    assert answer.grounded, answer.warnings
 
 
 def test_a_model_refusal_becomes_the_standard_refusal():
@@ -352,6 +397,17 @@ def test_real_model_output_with_a_wrong_number_fails_the_check(pipeline, llm):
     answer = llm.finalize(question, "Inner Mongolia has built 950 social work stations [1].", passages, language="en")
     assert "950" not in answer.answer or not answer.grounded
     assert any("950" in w for w in answer.warnings)
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_real_model_never_shows_a_quotation_the_passages_do_not_hold(pipeline, llm):
+    answer = ask(pipeline, llm, "What is the motto of the Beijing Youth Social Work Research Institute?")
+    quoted = grounding.quotations(answer.answer)
+    texts = "".join(c.title + c.text for c in answer.citations)
+    for q in quoted:  # every quotation shown is in a cited passage (or glosses one that is)
+        assert grounding.misquotes(answer.answer, [passage(texts)]) == (), (q, answer)
+    assert "知行合一" in answer.answer or answer.refused, answer
 
 
 @pytest.mark.slow

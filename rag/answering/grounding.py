@@ -1,9 +1,11 @@
-"""Checks on a generated answer: are its [n] citations real, and does every number it states
-occur (after unit normalisation, 3.9万 == 39,000) in a passage it cites?"""
+"""Checks on a generated answer: are its [n] citations real, does every number it states occur
+(after unit normalisation, 3.9万 == 39,000) in a passage it cites, and is every phrase it puts in
+quotation marks really written in one of them?"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -30,10 +32,11 @@ class GroundingReport:
     invalid: tuple[int, ...]  # [n] with no passage n
     unsupported: tuple[str, ...]  # numbers (as written) absent from every cited passage
     supported_at: tuple[tuple[int, int, int], ...] = ()  # (passage n, start, end) of a matched number
+    misquoted: tuple[str, ...] = ()  # quoted phrases no cited passage contains
 
     @property
     def ok(self) -> bool:
-        return bool(self.cited) and not self.invalid and not self.unsupported
+        return bool(self.cited) and not self.invalid and not self.unsupported and not self.misquoted
 
     def problems(self, language: str = "en") -> list[str]:
         """Short warnings for ``Answer.warnings``."""
@@ -46,6 +49,9 @@ class GroundingReport:
             out.append(
                 f"The LLM answer states {', '.join(self.unsupported)}, which no passage it cites contains."
             )
+        if self.misquoted:
+            quoted = ", ".join(f"“{q}”" for q in self.misquoted)
+            out.append(f"The LLM answer quotes {quoted}, which no passage it cites contains.")
         return out
 
 
@@ -98,8 +104,9 @@ def is_refusal(text: str) -> bool:
     return not cited_numbers(text) and bool(_REFUSAL_PATTERNS.search(plain))
 
 
-def check(text: str, passages: Sequence[Passage]) -> GroundingReport:
-    """Run both checks on normalised answer text against the passages it was given."""
+def check(text: str, passages: Sequence[Passage], question: str = "") -> GroundingReport:
+    """Run the checks on normalised answer text against the passages it was given (quoting the
+    question's own words is not a misquotation)."""
     from ..numbers import extract_numbers
 
     cited = cited_numbers(text)
@@ -122,7 +129,43 @@ def check(text: str, passages: Sequence[Passage]) -> GroundingReport:
             n, found, offset = match
             if found.start >= offset:
                 supported_at.append((n, found.start - offset, found.end - offset))
-    return GroundingReport(tuple(valid), invalid, tuple(unsupported), tuple(supported_at))
+    misquoted = misquotes(text, [passages[n - 1] for n in valid], question)
+    return GroundingReport(tuple(valid), invalid, tuple(unsupported), tuple(supported_at), misquoted)
+
+
+def quotations(text: str) -> list[str]:
+    """Phrases the answer puts in quotation marks (“…”, "…", 「…」, 『…』), markers removed."""
+    plain = strip_markers(text)
+    found = [m.group(1) or m.group(2) or m.group(3) or m.group(4) for m in _QUOTED.finditer(plain)]
+    return [q.strip() for q in found if len(_bare(q)) >= 2]
+
+
+def misquotes(text: str, cited: Sequence[Passage], question: str = "") -> tuple[str, ...]:
+    """Quoted phrases that no cited passage contains (compared without spaces, punctuation or
+    case, so OCR line breaks and 、 vs ， do not matter).
+
+    A quotation claims the source's own words. A Latin-script quote of Chinese sources is a
+    translation, accepted only as a gloss: next to a Chinese quote that is verified, e.g.
+    “知行合一” ("unity of knowledge and action"); alone it cannot be checked and is flagged."""
+    quotes = quotations(text)
+    if not quotes:
+        return ()
+    sources = [_bare(f"{p.chunk.title}\n{p.chunk.text}") for p in cited]
+    verified = [q for q in quotes if any(_bare(q) in s for s in sources)]
+    glossed = any(_CJK.search(q) for q in verified)
+    asked = _bare(question)
+    bad = [
+        q
+        for q in quotes
+        if q not in verified and _bare(q) not in asked and (_CJK.search(q) or not glossed)
+    ]
+    return tuple(dict.fromkeys(bad))
+
+
+def _bare(text: str) -> str:
+    """Lower-case text without whitespace and punctuation (for quotation matching)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(c for c in text if not c.isspace() and not unicodedata.category(c).startswith(("P", "S")))
 
 
 def attribute(text: str, passages: Sequence[Passage]) -> str | None:
@@ -209,4 +252,6 @@ def _list(numbers: Sequence[int]) -> str:
     return ", ".join(f"[{n}]" for n in numbers)
 
 
+_QUOTED = re.compile(r"“([^”\n]{1,120})”|\"([^\"\n]{1,120})\"|「([^」\n]{1,120})」|『([^』\n]{1,120})』")
+_CJK = re.compile(r"[\u3400-\u9fff]")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")

@@ -214,22 +214,22 @@ class LLMAnswerer(Answerer):
                     return replace(alt, warnings=(*alt.warnings, note))
             return refusal(question, language, self.mode)
         warnings: list[str] = []
-        report = grounding.check(text, given)
+        report = grounding.check(text, given, question)
         if report.invalid:
             warnings.append(report.problems()[0] + " Those markers were removed.")
             text = grounding.drop_markers(text, report.invalid)
-            report = grounding.check(text, given)
+            report = grounding.check(text, given, question)
         if not report.cited:
             # Small models often drop the markers: cite the passages that hold its numbers.
             attributed = grounding.attribute(text, given)
             if attributed is not None:
-                text, report = attributed, grounding.check(attributed, given)
+                text, report = attributed, grounding.check(attributed, given, question)
         elif report.unsupported:
             # ... or cite the wrong one: re-cite when every number sits in some given passage.
             attributed = grounding.attribute(grounding.drop_markers(text, report.cited), given)
-            if attributed is not None and grounding.check(attributed, given).ok:
+            if attributed is not None and grounding.check(attributed, given, question).ok:
                 warnings.append("The LLM cited the wrong passage; its citations were corrected.")
-                text, report = attributed, grounding.check(attributed, given)
+                text, report = attributed, grounding.check(attributed, given, question)
         if not report.ok:
             draft = Answer(
                 question=question,
@@ -240,7 +240,12 @@ class LLMAnswerer(Answerer):
                 citations=grounding.build_citations(given, report.cited, report),
                 grounded=False,
             )
-            return self._fallback(question, passages, language, warnings + report.problems(), draft)
+            # A number or quotation no cited passage holds is a made-up fact: never shown, even
+            # flagged (the extractive answer or a refusal instead). An answer that merely lacks
+            # citations is shown flagged when nothing better exists.
+            fabricated = bool(report.unsupported or report.misquoted)
+            problems = warnings + report.problems()
+            return self._fallback(question, passages, language, problems, None if fabricated else draft)
         return Answer(
             question=question,
             answer=grounding.renumber(text, report.cited),
