@@ -72,14 +72,18 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def comparison_table(results: Sequence[ConfigResult]) -> str:
-    """One row per configuration (skipped ones say why)."""
-    header = ["config", *(title for title, _, _ in COLUMNS)]
+    """One row per configuration (skipped ones say why); first-token columns only when some
+    configuration streamed its answers."""
+    columns = [
+        c for c in COLUMNS if not c[1].startswith("first_token") or any(c[1] in r.metrics for r in results)
+    ]
+    header = ["config", *(title for title, _, _ in columns)]
     rows = []
     for r in results:
         if r.skipped:
-            rows.append([r.name, "skipped", *([""] * (len(COLUMNS) - 1))])  # the reason is listed below it
+            rows.append([r.name, "skipped", *([""] * (len(columns) - 1))])  # the reason is listed below it
         else:
-            rows.append([r.name, *(fmt(r.metrics.get(key), kind) for _, key, kind in COLUMNS)])
+            rows.append([r.name, *(fmt(r.metrics.get(key), kind) for _, key, kind in columns)])
     return markdown_table(header, rows)
 
 

@@ -13,7 +13,7 @@ from .errors import InputError
 # possessive "'s" is split off by ``english_words``.
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)*")
 # What may separate the words of one glossary phrase in a question.
-_JOINER = re.compile(r"['’]?[\s\-–—/()（）]*")
+_JOINER = re.compile(r"(?:['’][sS]?)?[\s\-–—/()（）]*")
 _POSSESSIVE = re.compile(r"['’]s$", re.I)
 
 

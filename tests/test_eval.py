@@ -202,12 +202,16 @@ def test_report_and_metrics_json_from_hand_made_results(tmp_path):
     ]
     table = comparison_table(results)
     assert "| toy " in table and "50.0%" in table and "| llm " in table and "skipped" in table
+    assert "1st token" not in table  # nothing was streamed
+    streamed = ConfigResult("s", "streamed", {**merged.metrics, "first_token_ms_p50": 4200.0})
+    assert "1st token p50" in comparison_table([*results, streamed]) and "4200" in comparison_table([streamed])
     written = write_report(results, tmp_path, dataset="d.jsonl", corpus=["c"], n=2)
     assert {p.name for p in written} == {"metrics.json", "report.md", "accuracy.png", "latency.png"}
     doc = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
     toy = doc["configs"]["toy"]
     assert toy["overall"]["accuracy"] == 0.5 and toy["by_lang"]["zh"]["n"] == 2
     assert toy["by_type"]["unanswerable"]["refusal_rate"] == 1.0
+    assert toy["questions"][0]["answer"] == "3万人[1]" and toy["questions"][0]["mode"] == "extractive"
     assert doc["configs"]["llm"]["skipped"].startswith("skipped")
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "question a" in md and "expected: 850" in md and "got: 3万人" in md and "✔ gold" in md

@@ -82,6 +82,8 @@ def test_possessive_hyphen_and_parentheses(glossary):
     assert hits[-1][1] == "township (street) social work station"
     assert "乡镇（街道）社工站" in hits[-1][2]
     assert glossary.lookup("Sino-French seminar")[0].zh == ("中法",)
+    for text in ("social work master's programmes", "social work master’s programmes"):  # inside a phrase
+        assert "硕士点" in dict((e, zh) for _, e, zh in _found(glossary, text))["master's programme"]
 
 
 def test_words_inside_other_words_do_not_match(glossary):

@@ -229,6 +229,10 @@ def test_an_unreachable_model_gives_a_warning_and_the_extractive_answer():
     streamed = list(answerer.stream("内蒙古全区已建成多少个社工站？", given, language="zh", history=[("q", "a")]))
     assert len(streamed) == 1 and "850" in streamed[0].answer and streamed[0].warnings
 
+    # a follow-up is still rewritten, by the fallback's rules, when the model cannot be reached
+    history = [("内蒙古全区已建成多少个社工站？", "850个[1]")]
+    assert answerer.condense("那河北呢？", history) == "河北全区已建成多少个社工站？"
+
 
 @pytest.fixture
 def misbehaving_server():

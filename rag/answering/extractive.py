@@ -122,6 +122,23 @@ class ExtractiveAnswerer(Answerer):
         self._context = context
         self.min_score = min_score
 
+    # ------------------------------------------------------------------ follow-ups
+    def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
+        """A bare follow-up ("那河北呢？", "What about Hebei?") rewritten by rules into the
+        previous question about the new place; other questions unchanged."""
+        from .followup import rewrite_by_rules
+
+        return rewrite_by_rules(question, history, self._english_places) if history else question
+
+    def _english_places(self, text: str) -> list[str]:
+        """Glossary/pinyin terms of an English question whose Chinese form is a place name."""
+        from .followup import chinese_places
+
+        if self._context is None:
+            return []
+        groups = self._context(text)[0]
+        return [g.english for g in groups if any(chinese_places(form) == [form] for form in g.chinese[:3])]
+
     # ------------------------------------------------------------------ main
     def _answer(self, question, passages, *, language, history):
         if not passages:

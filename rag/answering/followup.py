@@ -1,10 +1,11 @@
-"""Follow-up questions ("那河北呢？", "what about Hebei?") rewritten into standalone ones by the
-chat model, before retrieval. Without history the question is returned unchanged."""
+"""Follow-up questions ("那河北呢？", "what about Hebei?") rewritten into standalone ones before
+retrieval: by the chat model (llm mode) or by rules (extractive mode, or when the model cannot be
+reached). Without history the question is returned unchanged."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from .prompts import condense_prompt, defang, format_history
 
@@ -49,3 +50,76 @@ def _bounded(chat_model: "BaseChatModel") -> Any:
         return chat_model.bind(max_tokens=MAX_TOKENS)
     except (AttributeError, TypeError, NotImplementedError):
         return chat_model
+
+
+# ----------------------------------------------------------------------------- by rules
+# "那河北呢？" "河北呢" "那么河北的情况呢？"  /  "What about Hebei?" "And in Hebei?" "How about for Hebei"
+_ZH_FOLLOW_UP = re.compile(
+    r"^\s*(?:那么|那|还有|再看)?\s*(?P<x>[^，,。？?！!\s]{1,16}?)\s*(?:的情况)?\s*(?:呢|怎么样|如何)\s*[？?]?\s*$"
+)
+_EN_FOLLOW_UP = re.compile(
+    r"^\s*(?:(?:and\s+)?(?:what|how)\s+about|and)\s+(?:in\s+|for\s+|at\s+)?(?:the\s+)?(?P<x>[^?？]{1,60}?)\s*[?？]?\s*$",
+    re.I,
+)
+# A capitalised name after a preposition, for places the glossary does not know ("in Dingxi").
+_EN_NAMED_PLACE = re.compile(r"\b(?:in|of|for|at|from)\s+(?:the\s+)?((?:[A-Z][\w'’-]*)(?:\s+[A-Z][\w'’-]*)*)")
+
+# (English text) -> the place names it mentions, as written in it
+PlaceFinder = Callable[[str], Sequence[str]]
+
+
+def follow_up_subject(question: str) -> str | None:
+    """What a bare follow-up asks about ("那河北呢？" -> "河北"), or None for a full question."""
+    m = _ZH_FOLLOW_UP.match(question) or _EN_FOLLOW_UP.match(question)
+    return m.group("x").strip() if m else None
+
+
+def chinese_places(text: str) -> list[str]:
+    """Place names in Chinese text, by jieba's part-of-speech tags (``ns``)."""
+    import jieba.posseg
+
+    from ..lexical import _tokenizer
+
+    _tokenizer()  # the shared dictionary, loaded quietly
+    return [w.word for w in jieba.posseg.lcut(text) if w.flag == "ns"]
+
+
+def rewrite_by_rules(
+    question: str, history: Sequence[tuple[str, str]], english_places: PlaceFinder | None = None
+) -> str:
+    """A bare follow-up turned into the previous question about the new subject:
+    "那河北呢？" after "内蒙古全区已建成多少个社工站？" -> "河北全区已建成多少个社工站？";
+    "What about Hebei?" after "How many … in Inner Mongolia?" -> "How many … in Hebei?".
+
+    The previous question is itself resolved first (follow-ups can chain). Unchanged when the
+    question is not a bare follow-up or the previous question names no place to replace."""
+    previous = None
+    for asked, _ in history:
+        previous = _substitute(asked, previous, english_places) if previous else asked
+    if not previous:
+        return question
+    return _substitute(question, previous, english_places)
+
+
+def _substitute(question: str, previous: str, english_places: PlaceFinder | None) -> str:
+    subject = follow_up_subject(question)
+    if not subject or not _is_place(subject, english_places):
+        return question  # "那通过人数呢？" asks for another measure: nothing safe to substitute
+    if re.search(r"[\u4e00-\u9fff]", previous):
+        places = chinese_places(previous)
+    else:
+        places = list(english_places(previous)) if english_places else []
+        places += _EN_NAMED_PLACE.findall(previous)
+    for place in sorted(dict.fromkeys(places), key=len, reverse=True):
+        at = previous.lower().find(place.lower())
+        if at >= 0 and place.lower() != subject.lower():
+            return previous[:at] + subject + previous[at + len(place) :]
+    return question
+
+
+def _is_place(subject: str, english_places: PlaceFinder | None) -> bool:
+    if re.search(r"[\u4e00-\u9fff]", subject):
+        return "".join(chinese_places(subject)) == subject
+    if english_places and any(p.lower() == subject.lower() for p in english_places(subject)):
+        return True
+    return all(word[:1].isupper() for word in subject.split())  # a proper name: "Hebei", "Inner Mongolia"

@@ -137,16 +137,17 @@ class LLMAnswerer(Answerer):
 
     # ------------------------------------------------------------------ follow-ups
     def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
-        """The follow-up rewritten as a standalone question (unchanged without history, or
-        when the model cannot be reached: retrieval then uses the question as asked)."""
+        """The follow-up rewritten as a standalone question (unchanged without history; when
+        the model cannot be reached, by the fallback's rules)."""
         if not history:
             return question
         try:
             return condense_question(self.chat_model, question, history)
-        except Exception as err:  # noqa: BLE001 - any model/transport failure: keep the question
+        except Exception as err:  # noqa: BLE001 - any model/transport failure: rules instead
             if _describe(err, self.endpoint) is None:
                 raise
-            return question
+            rules = getattr(self.fallback, "condense", None)
+            return rules(question, history) if rules else question
 
     # ------------------------------------------------------------------ answering
     def _answer(self, question, passages, *, language, history) -> Answer:
