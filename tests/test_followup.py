@@ -30,7 +30,7 @@ def test_bare_follow_ups_are_recognised(question, subject):
 
 
 def test_the_place_of_the_previous_question_is_replaced():
-    assert rewrite_by_rules("那河北呢？", [(IM_ZH, "850")]) == "河北全区已建成多少个社工站？"
+    assert rewrite_by_rules("那河北呢？", [(IM_ZH, "850")]) == "河北已建成多少个社工站？"
     finder = lambda text: ["Inner Mongolia"] if "Inner Mongolia" in text else []  # noqa: E731
     assert rewrite_by_rules("What about Hebei?", [(IM_EN, "850")], finder) == IM_EN.replace("Inner Mongolia", "Hebei")
     # a capitalised name after "in" needs no glossary
@@ -39,7 +39,7 @@ def test_the_place_of_the_previous_question_is_replaced():
 
 def test_follow_ups_chain_and_other_questions_stay_as_asked():
     history = [(IM_ZH, "850"), ("那河北呢？", "1435")]
-    assert rewrite_by_rules("湘潭市呢？", history) == "湘潭市全区已建成多少个社工站？"
+    assert rewrite_by_rules("湘潭市呢？", history) == "湘潭市已建成多少个社工站？"
     assert rewrite_by_rules("那么通过人数呢？", [(IM_ZH, "850")]) == "那么通过人数呢？"  # not a place
     assert rewrite_by_rules("what about the pass rate?", [(IM_EN, "850")]) == "what about the pass rate?"
     assert rewrite_by_rules("那河北呢？", []) == "那河北呢？"

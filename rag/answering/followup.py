@@ -61,6 +61,8 @@ _EN_FOLLOW_UP = re.compile(
     r"^\s*(?:(?:and\s+)?(?:what|how)\s+about|and)\s+(?:in\s+|for\s+|at\s+)?(?:the\s+)?(?P<x>[^?？]{1,60}?)\s*[?？]?\s*$",
     re.I,
 )
+# "全区" / "全省" / "全市" right after a place: the whole of that place, worded for its kind.
+_SCOPE = re.compile(r"^\s*全(?:区|省|市|州|县|盟|旗)")
 # A capitalised name after a preposition, for places the glossary does not know ("in Dingxi").
 _EN_NAMED_PLACE = re.compile(r"\b(?:in|of|for|at|from)\s+(?:the\s+)?((?:[A-Z][\w'’-]*)(?:\s+[A-Z][\w'’-]*)*)")
 
@@ -113,7 +115,9 @@ def _substitute(question: str, previous: str, english_places: PlaceFinder | None
     for place in sorted(dict.fromkeys(places), key=len, reverse=True):
         at = previous.lower().find(place.lower())
         if at >= 0 and place.lower() != subject.lower():
-            return previous[:at] + subject + previous[at + len(place) :]
+            # "内蒙古全区…" -> "河北…": the scope word belonged to the old place (区 vs 省)
+            rest = _SCOPE.sub("", previous[at + len(place) :], count=1)
+            return previous[:at] + subject + rest
     return question
 
 

@@ -1,13 +1,13 @@
 """Checks on a generated answer: are its [n] citations real, does every number it states occur
 (after unit normalisation, 3.9万 == 39,000) in a passage it cites, and is every phrase it puts in
-quotation marks really written in one of them?"""
+quotation marks really written in one of them, and is every place it names in one of them?"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..models import Citation, Passage
 from .base import REFUSAL
@@ -33,10 +33,17 @@ class GroundingReport:
     unsupported: tuple[str, ...]  # numbers (as written) absent from every cited passage
     supported_at: tuple[tuple[int, int, int], ...] = ()  # (passage n, start, end) of a matched number
     misquoted: tuple[str, ...] = ()  # quoted phrases no cited passage contains
+    misplaced: tuple[str, ...] = ()  # places named in the answer that no cited passage names
 
     @property
     def ok(self) -> bool:
-        return bool(self.cited) and not self.invalid and not self.unsupported and not self.misquoted
+        return (
+            bool(self.cited)
+            and not self.invalid
+            and not self.unsupported
+            and not self.misquoted
+            and not self.misplaced
+        )
 
     def problems(self, language: str = "en") -> list[str]:
         """Short warnings for ``Answer.warnings``."""
@@ -52,6 +59,8 @@ class GroundingReport:
         if self.misquoted:
             quoted = ", ".join(f"“{q}”" for q in self.misquoted)
             out.append(f"The LLM answer quotes {quoted}, which no passage it cites contains.")
+        if self.misplaced:
+            out.append(f"The LLM answer names {', '.join(self.misplaced)}, which no passage it cites mentions.")
         return out
 
 
@@ -104,9 +113,16 @@ def is_refusal(text: str) -> bool:
     return not cited_numbers(text) and bool(_REFUSAL_PATTERNS.search(plain))
 
 
-def check(text: str, passages: Sequence[Passage], question: str = "") -> GroundingReport:
+# (answer text) -> the places it names: (name as written, Chinese forms to look for in passages)
+PlaceNames = Callable[[str], Sequence[tuple[str, Sequence[str]]]]
+
+
+def check(
+    text: str, passages: Sequence[Passage], question: str = "", places: PlaceNames | None = None
+) -> GroundingReport:
     """Run the checks on normalised answer text against the passages it was given (quoting the
-    question's own words is not a misquotation)."""
+    question's own words is not a misquotation). ``places`` finds the places an answer names
+    (default: Chinese place names by jieba's tags)."""
     from ..numbers import extract_numbers
 
     cited = cited_numbers(text)
@@ -129,8 +145,39 @@ def check(text: str, passages: Sequence[Passage], question: str = "") -> Groundi
             n, found, offset = match
             if found.start >= offset:
                 supported_at.append((n, found.start - offset, found.end - offset))
-    misquoted = misquotes(text, [passages[n - 1] for n in valid], question)
-    return GroundingReport(tuple(valid), invalid, tuple(unsupported), tuple(supported_at), misquoted)
+    cited_passages = [passages[n - 1] for n in valid]
+    misquoted = misquotes(text, cited_passages, question)
+    misplaced = misplaced_names(text, cited_passages, places or chinese_place_names)
+    return GroundingReport(
+        tuple(valid), invalid, tuple(unsupported), tuple(supported_at), misquoted, misplaced
+    )
+
+
+# Names of the whole country: national news says 全国/我国 where an answer says 中国.
+_NATIONAL = {"中国", "我国", "全国", "国内", "中华人民共和国", "China", "china"}
+
+
+def chinese_place_names(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Chinese place names in ``text`` (jieba ``ns`` tags), each looked for as written."""
+    from .followup import chinese_places
+
+    return [(name, (name,)) for name in chinese_places(strip_markers(text)) if len(name) >= 2]
+
+
+def misplaced_names(text: str, cited: Sequence[Passage], places: PlaceNames) -> tuple[str, ...]:
+    """Places the answer names that no cited passage (title or text) mentions in any form:
+    "河北全区已建成社工站850个[1]" citing the Inner Mongolia article. Names of the whole country
+    are not checked. Short forms count: 河北 is found in 河北省."""
+    if not cited:
+        return ()
+    sources = "\n".join(_bare(f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}") for p in cited)
+    bad = []
+    for name, forms in places(text):
+        if name in _NATIONAL or any(f in _NATIONAL for f in forms):
+            continue
+        if not any(_bare(form) and _bare(form) in sources for form in forms):
+            bad.append(name)
+    return tuple(dict.fromkeys(bad))
 
 
 def quotations(text: str) -> list[str]:

@@ -4,6 +4,7 @@ Failures fall back to the extractive answer; an unreachable model never crashes 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
@@ -135,26 +136,47 @@ class LLMAnswerer(Answerer):
             hints=hints,
         )
 
+    def place_names(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """Places an answer names: Chinese ones by jieba's tags; English ones ("Hebei") through
+        the glossary/pinyin bridge, with the Chinese forms a passage would use (河北, 河北省)."""
+        from .followup import chinese_places
+
+        found = grounding.chinese_place_names(text)
+        if self.context is not None and re.search(r"[A-Za-z]{3,}", text):
+            for group in self.context(grounding.strip_markers(text))[0]:
+                forms = tuple(getattr(group, "chinese", ()))
+                if any(chinese_places(form) == [form] for form in forms[:3]) and group.english[:1].isalpha():
+                    at = text.lower().find(group.english.lower())
+                    written = text[at : at + len(group.english)] if at >= 0 else group.english
+                    found.append((written, forms))
+        return found
+
     # ------------------------------------------------------------------ follow-ups
     def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
-        """The follow-up rewritten as a standalone question (unchanged without history; when
-        the model cannot be reached, by the fallback's rules)."""
+        """The follow-up rewritten as a standalone question (unchanged without history). A bare
+        follow-up about another place ("那河北呢？") is rewritten by the fallback's rules, which
+        saves a model call (~2-3 s on a CPU); other follow-ups by the model, or by the rules when
+        the model cannot be reached."""
         if not history:
             return question
+        rules = getattr(self.fallback, "condense", None)
+        if rules is not None:
+            rewritten = rules(question, history)
+            if rewritten != question:
+                return rewritten
         try:
             return condense_question(self.chat_model, question, history)
         except Exception as err:  # noqa: BLE001 - any model/transport failure: rules instead
             if _describe(err, self.endpoint) is None:
                 raise
-            rules = getattr(self.fallback, "condense", None)
-            return rules(question, history) if rules else question
+            return question
 
     # ------------------------------------------------------------------ answering
     def _answer(self, question, passages, *, language, history) -> Answer:
         started = time.perf_counter()
         asked = question
         try:
-            question = condense_question(self.chat_model, question, history) if history else question
+            question = self.condense(question, history)
             raw = self.generation(language).invoke(self.prompt_inputs(question, passages, language))
         except Exception as err:  # noqa: BLE001 - classified below; unknown errors re-raised
             return self.on_error(err, asked, question, passages, language)
@@ -180,7 +202,7 @@ class LLMAnswerer(Answerer):
         first: float | None = None
         pieces: list[str] = []
         try:
-            question = condense_question(self.chat_model, question, history) if history else question
+            question = self.condense(question, history)
             for piece in self.generation(language).stream(self.prompt_inputs(question, passages, language)):
                 if not piece:
                     continue
@@ -215,22 +237,22 @@ class LLMAnswerer(Answerer):
                     return replace(alt, warnings=(*alt.warnings, note))
             return refusal(question, language, self.mode)
         warnings: list[str] = []
-        report = grounding.check(text, given, question)
+        report = grounding.check(text, given, question, self.place_names)
         if report.invalid:
             warnings.append(report.problems()[0] + " Those markers were removed.")
             text = grounding.drop_markers(text, report.invalid)
-            report = grounding.check(text, given, question)
+            report = grounding.check(text, given, question, self.place_names)
         if not report.cited:
             # Small models often drop the markers: cite the passages that hold its numbers.
             attributed = grounding.attribute(text, given)
             if attributed is not None:
-                text, report = attributed, grounding.check(attributed, given, question)
+                text, report = attributed, grounding.check(attributed, given, question, self.place_names)
         elif report.unsupported:
             # ... or cite the wrong one: re-cite when every number sits in some given passage.
             attributed = grounding.attribute(grounding.drop_markers(text, report.cited), given)
-            if attributed is not None and grounding.check(attributed, given, question).ok:
+            if attributed is not None and grounding.check(attributed, given, question, self.place_names).ok:
                 warnings.append("The LLM cited the wrong passage; its citations were corrected.")
-                text, report = attributed, grounding.check(attributed, given, question)
+                text, report = attributed, grounding.check(attributed, given, question, self.place_names)
         if not report.ok:
             draft = Answer(
                 question=question,
@@ -241,10 +263,10 @@ class LLMAnswerer(Answerer):
                 citations=grounding.build_citations(given, report.cited, report),
                 grounded=False,
             )
-            # A number or quotation no cited passage holds is a made-up fact: never shown, even
+            # A number, quotation or place no cited passage holds is a made-up fact: never shown, even
             # flagged (the extractive answer or a refusal instead). An answer that merely lacks
             # citations is shown flagged when nothing better exists.
-            fabricated = bool(report.unsupported or report.misquoted)
+            fabricated = bool(report.unsupported or report.misquoted or report.misplaced)
             problems = warnings + report.problems()
             return self._fallback(question, passages, language, problems, None if fabricated else draft)
         return Answer(
