@@ -73,7 +73,8 @@ def build_chain(
             answer = llm.finalize(x["standalone"], raw, x["passages"], language=x["language"])
         from dataclasses import replace
 
-        return replace(answer, question=x["question"])
+        rewritten = x["standalone"] if x["standalone"] != x["question"] else None
+        return replace(answer, question=x["question"], standalone_question=rewritten)
 
     return (
         RunnableLambda(to_inputs).with_config(run_name="inputs")

@@ -126,8 +126,10 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     grounded: bool = True
     warnings: tuple[str, ...] = ()
+    standalone_question: str | None = None  # a follow-up as it was searched, when rewritten
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"standalone_question": self.standalone_question} if self.standalone_question else {}
         return {
             "question": self.question,
             "answer": self.answer,
@@ -138,4 +140,5 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "grounded": self.grounded,
             "warnings": list(self.warnings),
+            **extra,
         }

@@ -380,7 +380,10 @@ class Pipeline:
         }
         if first_token is not None:  # what a user waits for before text appears
             timings["first_token"] = (first_token - started) * 1000
-        yield replace(answer, question=question, timings_ms={**answer.timings_ms, **timings})
+        rewritten = standalone if standalone != question else None
+        yield replace(
+            answer, question=question, timings_ms={**answer.timings_ms, **timings}, standalone_question=rewritten
+        )
 
 
 def describe_error(err: RagError) -> str:

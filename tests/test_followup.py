@@ -53,5 +53,17 @@ def test_follow_ups_chain_and_other_questions_stay_as_asked():
 def test_extractive_follow_up_is_answered_from_the_right_article(pipeline, first, follow_up):
     answer = pipeline.ask(follow_up, history=[(first, pipeline.ask(first).answer)])
     assert answer.question == follow_up and not answer.refused
+    assert answer.standalone_question and answer.to_dict()["standalone_question"] == answer.standalone_question
+    assert "standalone_question" not in pipeline.ask(first).to_dict()  # only where a rewrite happened
     assert "1435" in answer.answer.replace(",", ""), answer.answer
     assert HEBEI_SOURCE in {c.source for c in answer.citations}
+
+
+def test_the_chat_shows_what_a_follow_up_was_searched_as():
+    from rag.models import Answer
+    from ui.render import answer_html
+
+    answer = Answer("那河北呢？", "1435家[1]", False, "zh", "extractive", standalone_question="河北已建成<多少>个社工站？")
+    page = answer_html(answer, "u1")
+    assert "按此问题检索: 河北已建成&lt;多少&gt;个社工站？" in page
+    assert "rag-standalone" not in answer_html(Answer("q", "a", False, "en", "extractive"), "u2")

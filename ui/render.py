@@ -19,6 +19,7 @@ LABELS = {
         "ungrounded": "Check this answer: it could not be fully matched to the cited passages.",
         "open": "Show passage",
         "score": "score",
+        "searched": "Searched for",
     },
     "zh": {
         "sources": "来源",
@@ -27,6 +28,7 @@ LABELS = {
         "ungrounded": "请核对此回答：它无法与所引段落完全对应。",
         "open": "展开段落",
         "score": "相关度",
+        "searched": "按此问题检索",
     },
 }
 
@@ -134,6 +136,10 @@ def answer_html(answer: Answer | Mapping[str, Any], uid: str) -> str:
     citations = list(data.get("citations") or [])
     numbers = {int(c.get("n", 0)) for c in citations}
     parts: list[str] = [f'<div class="rag-answer" lang="{html.escape(language)}">']
+    if data.get("standalone_question"):  # a follow-up, rewritten before retrieval
+        parts.append(
+            f'<div class="rag-standalone">{labels["searched"]}: {_text(data["standalone_question"])}</div>'
+        )
     if data.get("refused"):
         parts.append(
             '<div class="rag-refusal" role="note"><span class="rag-refusal-icon">ⓘ</span><div>'
@@ -185,6 +191,7 @@ a.rag-ref:hover { background: var(--color-accent); color: white !important; }
 .rag-refusal-icon { font-size: 1.3em; line-height: 1.2; }
 .rag-refusal-title { font-weight: 600; }
 .rag-refusal-hint { font-size: .85em; opacity: .8; margin-top: .2em; }
+.rag-standalone { font-size: .85em; opacity: .75; margin-bottom: .3em; }
 .rag-warning { margin-top: .5em; padding: .4em .7em; border-radius: 8px; font-size: .85em;
   background: #fdecea; border: 1px solid #f5b7b1; color: #7b241c; }
 .rag-error { padding: .6em .9em; border-radius: 10px; background: #fdecea; border: 1px solid #f5b7b1;
