@@ -65,5 +65,5 @@ def test_the_chat_shows_what_a_follow_up_was_searched_as():
 
     answer = Answer("那河北呢？", "1435家[1]", False, "zh", "extractive", standalone_question="河北已建成<多少>个社工站？")
     page = answer_html(answer, "u1")
-    assert "按此问题检索: 河北已建成&lt;多少&gt;个社工站？" in page
+    assert "按此问题检索：河北已建成&lt;多少&gt;个社工站？" in page
     assert "rag-standalone" not in answer_html(Answer("q", "a", False, "en", "extractive"), "u2")

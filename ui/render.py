@@ -19,7 +19,7 @@ LABELS = {
         "ungrounded": "Check this answer: it could not be fully matched to the cited passages.",
         "open": "Show passage",
         "score": "score",
-        "searched": "Searched for",
+        "searched": "Searched for: ",
     },
     "zh": {
         "sources": "来源",
@@ -28,7 +28,7 @@ LABELS = {
         "ungrounded": "请核对此回答：它无法与所引段落完全对应。",
         "open": "展开段落",
         "score": "相关度",
-        "searched": "按此问题检索",
+        "searched": "按此问题检索：",
     },
 }
 
@@ -138,7 +138,7 @@ def answer_html(answer: Answer | Mapping[str, Any], uid: str) -> str:
     parts: list[str] = [f'<div class="rag-answer" lang="{html.escape(language)}">']
     if data.get("standalone_question"):  # a follow-up, rewritten before retrieval
         parts.append(
-            f'<div class="rag-standalone">{labels["searched"]}: {_text(data["standalone_question"])}</div>'
+            f'<div class="rag-standalone">{labels["searched"]}{_text(data["standalone_question"])}</div>'
         )
     if data.get("refused"):
         parts.append(
