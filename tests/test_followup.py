@@ -46,6 +46,13 @@ def test_follow_ups_chain_and_other_questions_stay_as_asked():
     assert rewrite_by_rules("那河北呢？", [("社工是什么？", "…")]) == "那河北呢？"  # nothing to replace
 
 
+def test_hostile_history_is_ignored():
+    huge = "内蒙古全区已建成多少个社工站" * 50_000  # 700,000 characters sent as a "question"
+    assert rewrite_by_rules("那河北呢？", [(huge, "x")]) == "那河北呢？"
+    assert rewrite_by_rules("那河北呢？", [("\x00\ufffd\x7f", "\x00")] * 10_000) == "那河北呢？"
+    assert rewrite_by_rules("那河北呢？", [(IM_ZH, "850"), (huge, "x")]) == "那河北呢？"  # the huge turn is the last
+
+
 @pytest.mark.parametrize(
     "first,follow_up",
     [(IM_ZH, "那河北呢？"), (IM_EN, "What about Hebei?")],

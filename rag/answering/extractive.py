@@ -132,12 +132,11 @@ class ExtractiveAnswerer(Answerer):
 
     def _english_places(self, text: str) -> list[str]:
         """Glossary/pinyin terms of an English question whose Chinese form is a place name."""
-        from .followup import chinese_places
+        from .followup import english_place_terms
 
         if self._context is None:
             return []
-        groups = self._context(text)[0]
-        return [g.english for g in groups if any(chinese_places(form) == [form] for form in g.chinese[:3])]
+        return [english for english, _ in english_place_terms(self._context(text)[0])]
 
     # ------------------------------------------------------------------ main
     def _answer(self, question, passages, *, language, history):

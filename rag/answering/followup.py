@@ -66,6 +66,9 @@ _SCOPE = re.compile(r"^\s*全(?:区|省|市|州|县|盟|旗)")
 # A capitalised name after a preposition, for places the glossary does not know ("in Dingxi").
 _EN_NAMED_PLACE = re.compile(r"\b(?:in|of|for|at|from)\s+(?:the\s+)?((?:[A-Z][\w'’-]*)(?:\s+[A-Z][\w'’-]*)*)")
 
+RULE_TURNS = 4  # the rules look this far back (a chain of follow-ups)
+MAX_PREVIOUS_CHARS = 500
+
 # (English text) -> the place names it mentions, as written in it
 PlaceFinder = Callable[[str], Sequence[str]]
 
@@ -86,17 +89,36 @@ def chinese_places(text: str) -> list[str]:
     return [w.word for w in jieba.posseg.lcut(text) if w.flag == "ns"]
 
 
+def is_place_name(text: str) -> bool:
+    """Whether ``text`` is one place name ("河北", "湘潭市")."""
+    return chinese_places(text) == [text]
+
+
+def english_place_terms(groups: Sequence[Any]) -> list[tuple[str, tuple[str, ...]]]:
+    """(English term, Chinese forms) of the bridged term groups that name a place
+    ("hebei" -> 河北, 河北省), judged by the first Chinese forms."""
+    out = []
+    for group in groups:
+        forms = tuple(getattr(group, "chinese", ()))
+        if group.english[:1].isalpha() and any(is_place_name(form) for form in forms[:3]):
+            out.append((group.english, forms))
+    return out
+
+
 def rewrite_by_rules(
     question: str, history: Sequence[tuple[str, str]], english_places: PlaceFinder | None = None
 ) -> str:
     """A bare follow-up turned into the previous question about the new subject:
-    "那河北呢？" after "内蒙古全区已建成多少个社工站？" -> "河北全区已建成多少个社工站？";
+    "那河北呢？" after "内蒙古全区已建成多少个社工站？" -> "河北已建成多少个社工站？";
     "What about Hebei?" after "How many … in Inner Mongolia?" -> "How many … in Hebei?".
 
     The previous question is itself resolved first (follow-ups can chain). Unchanged when the
     question is not a bare follow-up or the previous question names no place to replace."""
     previous = None
-    for asked, _ in history:
+    for asked, _ in list(history)[-RULE_TURNS:]:
+        if len(asked) > MAX_PREVIOUS_CHARS:  # not a question a person typed: nothing to carry over
+            previous = None
+            continue
         previous = _substitute(asked, previous, english_places) if previous else asked
     if not previous:
         return question

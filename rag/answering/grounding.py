@@ -1,6 +1,6 @@
-"""Checks on a generated answer: are its [n] citations real, does every number it states occur
-(after unit normalisation, 3.9万 == 39,000) in a passage it cites, and is every phrase it puts in
-quotation marks really written in one of them, and is every place it names in one of them?"""
+"""Checks on a generated answer: are its [n] citations real; does every number it states occur
+(after unit normalisation, 3.9万 == 39,000) in a passage it cites; is every phrase it puts in
+quotation marks written in one of them; is every place it names named in one of them?"""
 
 from __future__ import annotations
 
@@ -165,12 +165,12 @@ def chinese_place_names(text: str) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def misplaced_names(text: str, cited: Sequence[Passage], places: PlaceNames) -> tuple[str, ...]:
-    """Places the answer names that no cited passage (title or text) mentions in any form:
+    """Places the answer names that no cited passage (title, section or text) mentions in any form:
     "河北全区已建成社工站850个[1]" citing the Inner Mongolia article. Names of the whole country
     are not checked. Short forms count: 河北 is found in 河北省."""
     if not cited:
         return ()
-    sources = "\n".join(_bare(f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}") for p in cited)
+    sources = "\n".join(_cited_text(cited))
     bad = []
     for name, forms in places(text):
         if name in _NATIONAL or any(f in _NATIONAL for f in forms):
@@ -197,7 +197,7 @@ def misquotes(text: str, cited: Sequence[Passage], question: str = "") -> tuple[
     quotes = quotations(text)
     if not quotes:
         return ()
-    sources = [_bare(f"{p.chunk.title}\n{p.chunk.text}") for p in cited]
+    sources = _cited_text(cited)
     verified = [q for q in quotes if any(_bare(q) in s for s in sources)]
     glossed = any(_CJK.search(q) for q in verified)
     asked = _bare(question)
@@ -207,6 +207,11 @@ def misquotes(text: str, cited: Sequence[Passage], question: str = "") -> tuple[
         if q not in verified and _bare(q) not in asked and (_CJK.search(q) or not glossed)
     ]
     return tuple(dict.fromkeys(bad))
+
+
+def _cited_text(cited: Sequence[Passage]) -> list[str]:
+    """Title, section and text of each cited passage, bare (see :func:`_bare`)."""
+    return [_bare(f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}") for p in cited]
 
 
 def _bare(text: str) -> str:

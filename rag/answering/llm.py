@@ -4,6 +4,7 @@ Failures fall back to the extractive answer; an unreachable model never crashes 
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass, replace
@@ -139,16 +140,13 @@ class LLMAnswerer(Answerer):
     def place_names(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """Places an answer names: Chinese ones by jieba's tags; English ones ("Hebei") through
         the glossary/pinyin bridge, with the Chinese forms a passage would use (河北, 河北省)."""
-        from .followup import chinese_places
+        from .followup import english_place_terms
 
         found = grounding.chinese_place_names(text)
         if self.context is not None and re.search(r"[A-Za-z]{3,}", text):
-            for group in self.context(grounding.strip_markers(text))[0]:
-                forms = tuple(getattr(group, "chinese", ()))
-                if any(chinese_places(form) == [form] for form in forms[:3]) and group.english[:1].isalpha():
-                    at = text.lower().find(group.english.lower())
-                    written = text[at : at + len(group.english)] if at >= 0 else group.english
-                    found.append((written, forms))
+            for english, forms in english_place_terms(self.context(grounding.strip_markers(text))[0]):
+                at = text.lower().find(english.lower())
+                found.append((text[at : at + len(english)] if at >= 0 else english, forms))
         return found
 
     # ------------------------------------------------------------------ follow-ups
@@ -237,22 +235,28 @@ class LLMAnswerer(Answerer):
                     return replace(alt, warnings=(*alt.warnings, note))
             return refusal(question, language, self.mode)
         warnings: list[str] = []
-        report = grounding.check(text, given, question, self.place_names)
+        places = functools.lru_cache(maxsize=8)(self.place_names)  # each text analysed once
+
+        def check(answer_text: str) -> grounding.GroundingReport:
+            return grounding.check(answer_text, given, question, places)
+
+        report = check(text)
         if report.invalid:
             warnings.append(report.problems()[0] + " Those markers were removed.")
             text = grounding.drop_markers(text, report.invalid)
-            report = grounding.check(text, given, question, self.place_names)
+            report = check(text)
         if not report.cited:
             # Small models often drop the markers: cite the passages that hold its numbers.
             attributed = grounding.attribute(text, given)
             if attributed is not None:
-                text, report = attributed, grounding.check(attributed, given, question, self.place_names)
+                text, report = attributed, check(attributed)
         elif report.unsupported:
             # ... or cite the wrong one: re-cite when every number sits in some given passage.
             attributed = grounding.attribute(grounding.drop_markers(text, report.cited), given)
-            if attributed is not None and grounding.check(attributed, given, question, self.place_names).ok:
+            recited = check(attributed) if attributed is not None else None
+            if recited is not None and recited.ok:
                 warnings.append("The LLM cited the wrong passage; its citations were corrected.")
-                text, report = attributed, grounding.check(attributed, given, question, self.place_names)
+                text, report = attributed, recited
         if not report.ok:
             draft = Answer(
                 question=question,
