@@ -26,13 +26,26 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{self.prog}: {message}")
 
 
+def _add_global_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    """``--home``, ``--debug`` and ``--embeddings``: accepted before the command and after it."""
+    parser.add_argument("--home", default=default, help="index and cache directory (env RAG_HOME)")
+    parser.add_argument(
+        "--debug", action="store_true", default=False if default is None else default, help="show tracebacks"
+    )
+    parser.add_argument(
+        "--embeddings", default=default, help="embedding backend, e.g. e5-small-int4 (env RAG_EMBEDDINGS)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # The options go on the main parser (``rag --home DIR ingest``) and on every command
+    # (``rag ingest --home DIR``). On the commands their default is SUPPRESS, so a command that
+    # does not repeat an option keeps the value given before it; given in both places, the later wins.
     common = _Parser(add_help=False)
-    common.add_argument("--home", help="index and cache directory (env RAG_HOME)")
-    common.add_argument("--debug", action="store_true", help="show tracebacks")
-    common.add_argument("--embeddings", help="embedding backend, e.g. e5-small-int4 (env RAG_EMBEDDINGS)")
+    _add_global_options(common, default=argparse.SUPPRESS)
 
     parser = _Parser(prog="rag", description="Bilingual (中文/English) cited answers over Chinese news archives.")
+    _add_global_options(parser, default=None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     ask = sub.add_parser("ask", parents=[common], help="answer a question with cited passages")

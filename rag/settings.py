@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
+import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI (a dependency there; see pyproject.toml)
+    import tomli as tomllib
 
 ENV_PREFIX = "RAG_"
 # Environment variables that stand in when the RAG_* one is unset.

@@ -74,3 +74,37 @@ def test_unwritable_home_is_a_clear_error(tmp_path):
     out = rag("ingest", str(tmp_path), home=home)
     assert out.returncode in (1, 2)
     assert "error:" in out.stderr and "Traceback" not in out.stderr
+
+
+def _rag_without_env_home(*args: str):
+    env = {k: v for k, v in os.environ.items() if k != "RAG_HOME"}
+    return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_global_options_work_before_and_after_the_command(built_home):
+    before = _rag_without_env_home("--home", str(built_home), "list", "--json")
+    after = _rag_without_env_home("list", "--json", "--home", str(built_home))
+    assert before.returncode == 0 and after.returncode == 0, (before.stderr, after.stderr)
+    assert json.loads(before.stdout) == json.loads(after.stdout) and json.loads(before.stdout)
+
+
+def test_home_before_the_command_is_where_ingest_writes(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text("内蒙古自治区民政厅\n目前,全区已建成社工站850个。\n", encoding="utf-8")
+    home = tmp_path / "home"
+    out = _rag_without_env_home("--home", str(home), "ingest", str(page))
+    assert out.returncode == 0, out.stderr
+    assert (home / "index").is_dir() and "1 added" in out.stdout
+
+
+def test_the_later_home_wins_and_debug_works_before_the_command(tmp_path):
+    from rag.cli import build_parser
+
+    args = build_parser().parse_args(["--home", "A", "ingest", "--home", "B", "x"])
+    assert args.home == "B" and args.debug is False
+    args = build_parser().parse_args(["--debug", "--home", "A", "list"])
+    assert args.home == "A" and args.debug is True
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    out = _rag_without_env_home("--debug", "--home", str(blocker / "sub"), "ingest", str(tmp_path))
+    assert out.returncode != 0 and "Traceback" in out.stderr
