@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=7860)
     serve.add_argument("--token", help="admin token for uploads and deletions (env RAG_ADMIN_TOKEN); "
                        "without one a server beyond loopback is read-only")
+    serve.add_argument("--allow-host", action="append", default=[], dest="allow_hosts", metavar="NAME",
+                       help="also answer requests for this Host name (repeatable); the server answers only "
+                       "127.0.0.1, localhost and --host otherwise (stops DNS rebinding)")
     return parser
 
 
@@ -220,7 +223,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
-    return serve(_settings(args), host=args.host, port=args.port, token=args.token)
+    return serve(_settings(args), host=args.host, port=args.port, token=args.token, allow_hosts=tuple(args.allow_hosts))
 
 
 COMMANDS = {

@@ -224,6 +224,22 @@ def _pdf_text(path: Path, data: bytes) -> str:
     return text
 
 
+def docx_dtd_member(archive) -> str | None:
+    """The first XML part of an open .docx zip that declares a DTD or entities (None when clean).
+
+    Word never writes ``<!DOCTYPE``/``<!ENTITY``; refusing them stops entity-expansion
+    ("billion laughs") and external-entity tricks before any XML parser sees the part.
+    """
+    for info in archive.infolist():
+        if not info.filename.lower().endswith((".xml", ".rels")):
+            continue
+        with archive.open(info) as part:
+            head = part.read(MAX_DOCX_UNCOMPRESSED).replace(b"\x00", b"").upper()  # UTF-16 parts too
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            return info.filename
+    return None
+
+
 def _docx_text(path: Path, data: bytes) -> str:
     """Paragraphs (and table cells) of a .docx, after checking the zip is not a bomb."""
     import zipfile
@@ -231,17 +247,24 @@ def _docx_text(path: Path, data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             total = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as err:
+            if total > MAX_DOCX_UNCOMPRESSED or total > MAX_DOCX_RATIO * max(len(data), 1):
+                raise InputError(
+                    f"{path}: skipped: the .docx would expand to {total:,} bytes (possible zip bomb)."
+                )
+            member = docx_dtd_member(archive)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
         raise InputError(f"{path}: skipped: not a valid .docx file ({err}).") from err
-    if total > MAX_DOCX_UNCOMPRESSED or total > MAX_DOCX_RATIO * max(len(data), 1):
+    if member is not None:
         raise InputError(
-            f"{path}: skipped: the .docx would expand to {total:,} bytes (possible zip bomb)."
+            f"{path}: skipped: the .docx part {member} declares a DTD or entities, which Word never writes "
+            "(an entity-expansion attack); save the document again from Word or LibreOffice."
         )
     from docx import Document as DocxDocument
+    from lxml.etree import LxmlError
 
     try:
         doc = DocxDocument(io.BytesIO(data))
-    except (ValueError, KeyError, zipfile.BadZipFile) as err:
+    except (ValueError, KeyError, zipfile.BadZipFile, LxmlError) as err:
         raise InputError(f"{path}: skipped: unreadable .docx ({err}).") from err
     lines = [p.text for p in doc.paragraphs]
     for table in doc.tables:

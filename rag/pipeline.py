@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -61,7 +62,9 @@ class Pipeline:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # short: component caches only, never held across an index write
+        self._write_lock = threading.Lock()  # one ingest/remove at a time in this process
+        self._open_lock = threading.Lock()  # one thread opens a newly committed generation
         self._backend: "EmbeddingBackend | None" = None
         self._glossary: "Glossary | None" = None
         self._store: "IndexStore | None" = None
@@ -91,31 +94,49 @@ class Pipeline:
     def expected_shape(self) -> dict:
         return {**self.settings.index_shape(), "model_id": self.backend.model_id, "dim": self.backend.dim}
 
-    def store(self) -> "IndexStore":
-        """The current index generation; reopened when a newer one was committed."""
-        from .store import IndexStore, current_generation
+    def store(self, *, wait: bool = False) -> "IndexStore":
+        """The current index generation; reopened when a newer one was committed.
 
+        Never waits on a writer: while one thread opens a newly committed generation, the others
+        keep answering from the generation they have (``wait``: block until it is open).
+        """
+        from .store import current_generation
+
+        generation = current_generation(self.settings.index_dir)
+        if generation is None:
+            self._store = None
+            raise IndexMissingError(
+                f"No index at {self.settings.index_dir}. Build one with: rag ingest PATH "
+                f"(or run `rag ask` once to index the bundled sample corpus)."
+            )
+        current = self._store
+        if current is not None and current.generation == generation:
+            return current
+        if current is not None and not self._open_lock.acquire(blocking=wait):
+            return current  # another thread is opening the new generation: answer from this one
+        if current is None:
+            self._open_lock.acquire()
+        try:
+            current = self._store
+            if current is None or current.generation != generation:
+                current = self._open_store()
+            return current
+        finally:
+            self._open_lock.release()
+
+    def _open_store(self) -> "IndexStore":
+        from .crosslingual import Vocabulary
+        from .store import IndexStore
+        from .vectors import VectorConfig
+
+        store = IndexStore.open(
+            self.settings.index_dir, expect=self.expected_shape(), vectors=VectorConfig.from_settings(self.settings)
+        )
+        data = store.vocabulary_json()
         with self._lock:
-            generation = current_generation(self.settings.index_dir)
-            if generation is None:
-                self._store = None
-                raise IndexMissingError(
-                    f"No index at {self.settings.index_dir}. Build one with: rag ingest PATH "
-                    f"(or run `rag ask` once to index the bundled sample corpus)."
-                )
-            if self._store is None or self._store.generation != generation:
-                from .vectors import VectorConfig
-
-                self._store = IndexStore.open(
-                    self.settings.index_dir,
-                    expect=self.expected_shape(),
-                    vectors=VectorConfig.from_settings(self.settings),
-                )
-                from .crosslingual import Vocabulary
-
-                data = self._store.vocabulary_json()
-                self._vocabulary = Vocabulary.from_json(data) if data else None
-            return self._store
+            self._vocabulary = Vocabulary.from_json(data) if data else None
+            self._store = store
+        return store
 
     def ensure_index(self, progress: ProgressFactory | None = None) -> "IndexStore":
         """Open the index, building it from the bundled sample corpus the first time."""
@@ -141,11 +162,13 @@ class Pipeline:
         rebuild: bool = False,
         progress: ProgressFactory | None = None,
         prune: bool = False,
+        embed_batch: int = 16,
     ) -> IngestReport:
         """Add new and changed files (folders are walked); unchanged files cost nothing.
 
         Embeddings are cached after every batch, so an interrupted ingest resumes where it stopped;
         with ``prune``, indexed files that were under the given paths but are gone are dropped.
+        Readers are never blocked; a smaller ``embed_batch`` lets their question embeddings in sooner.
         """
         from .chunking import TokenCounter, chunk_article
         from .crosslingual import Vocabulary
@@ -161,7 +184,7 @@ class Pipeline:
         counter = TokenCounter(self.settings.tokenizer)
         backend = self.backend
         pending: list[tuple[str, str, str, list[Article], list[Chunk]]] = []
-        with self._lock, IndexWriter(
+        with self._write_lock, IndexWriter(
             self.settings.index_dir,
             shape=self.settings.index_shape(),
             model_id=backend.model_id,
@@ -215,7 +238,7 @@ class Pipeline:
                     end += 1
                 group, start = pending[start:end], end
                 texts = [c.indexed_text for *_, chunks in group for c in chunks]
-                vectors = backend.embed_passages(texts, progress=bar)
+                vectors = backend.embed_passages(texts, progress=bar, batch_size=embed_batch)
                 offset = 0
                 for source, path, sha, articles, chunks in group:
                     writer.add_file(source, path, sha, articles, chunks, vectors[offset : offset + len(chunks)])
@@ -226,7 +249,7 @@ class Pipeline:
             if report.chunks_embedded or report.removed or rebuild or writer.is_new:
                 writer.set_vocabulary_json(Vocabulary.from_texts(writer.iter_texts()).to_json())
                 report.generation = writer.commit()
-        store = self.store()
+        store = self.store(wait=True)
         report.total_chunks = len(store)
         report.seconds = time.perf_counter() - started
         return report
@@ -239,7 +262,7 @@ class Pipeline:
 
         backend = self.backend
         removed: list[str] = []
-        with self._lock, IndexWriter(
+        with self._write_lock, IndexWriter(
             self.settings.index_dir,
             shape=self.settings.index_shape(),
             model_id=backend.model_id,
@@ -256,7 +279,7 @@ class Pipeline:
                 )
             writer.set_vocabulary_json(Vocabulary.from_texts(writer.iter_texts()).to_json())
             writer.commit()
-        self.store()
+        self.store(wait=True)
         return removed
 
     # ----------------------------------------------------------------- reading
@@ -303,12 +326,12 @@ class Pipeline:
         question = self.validate_question(question)
         return self.hybrid().retrieve(self.analyze(question), k or self.settings.k)
 
-    @property
+    @functools.cached_property
     def retriever(self) -> "NewsRetriever":
-        """A LangChain ``BaseRetriever`` over this pipeline."""
+        """A LangChain ``BaseRetriever`` over this pipeline (the same object each time)."""
         from .langchain_retriever import NewsRetriever
 
-        return NewsRetriever(search=self.retrieve, k=self.settings.k)
+        return NewsRetriever.from_pipeline(self)
 
     def ask(
         self,

@@ -56,6 +56,19 @@ REBUILD_HINT = "Rebuild it with: rag ingest --rebuild"
 # Below this total size, open() checks every file's sha256 (about 1 GB/s) before loading it.
 FULL_CHECK_BYTES = 256 * 1024 * 1024
 SHAPE_KEYS = ("embeddings", "tokenizer", "chunk_tokens", "chunk_overlap_sentences")
+UPLOADS_DIR = "uploads"  # $RAG_HOME/uploads: files received by `rag serve` (their own namespace)
+
+
+def file_origin(path: str | Path, index_dir: Path) -> str:
+    """Where an indexed file came from: "upload" (received by `rag serve`), "bundled" (the sample
+    corpus shipped with the package) or "ingest" (a path given to `rag ingest`)."""
+    resolved = Path(path).resolve()
+    bundled = (Path(__file__).resolve().parent / "data" / "corpus").resolve()
+    if resolved.parent == (Path(index_dir).resolve().parent / UPLOADS_DIR):
+        return "upload"
+    if resolved.is_relative_to(bundled):
+        return "bundled"
+    return "ingest"
 
 
 def generation_dir(index_dir: Path, generation: int) -> Path:
@@ -327,11 +340,21 @@ class IndexStore:
         return {source: dict(info) for source, info in self.manifest["files"].items()}
 
     def list_articles(self) -> list[dict]:
-        """One dict per article: source, title, ordinal, kind, n_chunks (by source, then ordinal)."""
+        """One dict per article: source, title, ordinal, kind, n_chunks, origin (by source, then ordinal).
+
+        ``origin`` says where the file came from (see :func:`file_origin`).
+        """
         rows = self._query(
             "SELECT source, title, ordinal, kind, n_chunks FROM articles ORDER BY source, ordinal"
         )
-        return [dict(r) for r in rows]
+        files = self.manifest.get("files", {})
+        origins = {src: file_origin(info.get("path", ""), self.path.parent) for src, info in files.items()}
+        return [{**dict(r), "origin": origins.get(r["source"], "ingest")} for r in rows]
+
+    def origin(self, source: str) -> str | None:
+        """Where the indexed file ``source`` came from; None when it is not indexed."""
+        info = self.manifest.get("files", {}).get(source)
+        return None if info is None else file_origin(info.get("path", ""), self.path.parent)
 
     def vocabulary_json(self) -> dict | None:
         path = self.path / VOCABULARY

@@ -154,3 +154,86 @@ def stop_server(server: UiServer) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+# ----------------------------------------------------------------------------- Gradio's own HTTP API
+def gradio_config(server: UiServer) -> dict:
+    import json
+
+    with urllib.request.urlopen(server.url + "/config", timeout=30) as resp:
+        return json.loads(resp.read().decode("utf-8"))
+
+
+def gradio_fn(server: UiServer, api_name: str) -> tuple[int, int]:
+    """(fn_index, trigger_id) of the event with ``api_name`` in the running UI."""
+    for dep in gradio_config(server)["dependencies"]:
+        if dep.get("api_name") == api_name:
+            return dep["id"], dep["targets"][0][0]
+    raise KeyError(api_name)
+
+
+def gradio_upload(server: UiServer, files: list[tuple[str, bytes]], headers: dict | None = None) -> tuple[int, object]:
+    """POST /gradio_api/upload as the browser does: (status, list of server paths or error)."""
+    import json
+
+    boundary = uuid.uuid4().hex
+    body = b""
+    for name, data in files:
+        body += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n"
+        ).encode("utf-8") + data + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    head = {"Content-Type": f"multipart/form-data; boundary={boundary}", **(headers or {})}
+    req = urllib.request.Request(server.url + "/gradio_api/upload", data=body, method="POST", headers=head)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read().decode("utf-8"))
+    except urllib.error.HTTPError as err:
+        text = err.read().decode("utf-8", "replace")
+        try:
+            return err.code, json.loads(text)
+        except ValueError:
+            return err.code, {"error": text}
+
+
+def file_data(path: str) -> dict:
+    """A Gradio FileData value naming ``path`` (what the UI sends for an uploaded file)."""
+    return {"path": path, "orig_name": Path(path).name, "meta": {"_type": "gradio.FileData"}}
+
+
+def gradio_event(
+    server: UiServer, api_name: str, data: list, headers: dict | None = None, timeout: float = 120.0
+) -> tuple[int, object, list[dict]]:
+    """Run one UI event through Gradio's queue as the browser does.
+
+    Returns (join status, join body, the event's SSE messages up to process_completed).
+    """
+    import json
+
+    fn_index, trigger = gradio_fn(server, api_name)
+    session = uuid.uuid4().hex[:12]
+    payload = {"data": data, "fn_index": fn_index, "trigger_id": trigger, "session_hash": session, "event_data": None}
+    status, body = server.request(
+        "POST", "/gradio_api/queue/join", json.dumps(payload).encode(), {"Content-Type": "application/json", **(headers or {})}
+    )
+    if status != 200:
+        return status, body, []
+    messages: list[dict] = []
+    req = urllib.request.Request(f"{server.url}/gradio_api/queue/data?session_hash={session}")
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        for raw in resp:
+            line = raw.decode("utf-8").strip()
+            if not line.startswith("data:"):
+                continue
+            message = json.loads(line[5:])
+            messages.append(message)
+            if message.get("msg") == "process_completed":
+                break
+    return status, body, messages
+
+
+def event_outputs(messages: list[dict]) -> list[list]:
+    """The output lists of every generating/completed message of one event."""
+    return [m["output"].get("data", []) for m in messages if m.get("msg") in ("process_generating", "process_completed")
+            and isinstance(m.get("output"), dict)]

@@ -89,6 +89,11 @@ class Access:
         if not hmac.compare_digest(presented.encode("utf-8"), self.token.encode("utf-8")):
             raise AccessDeniedError("The admin token is wrong; uploads and deletions need the right one.", 401)
 
+    def check_upload_allowed(self) -> None:
+        """AccessDeniedError when this server takes no uploads at all (read-only)."""
+        if self.read_only:
+            self.check(None)
+
     def check_header(self, authorization: str | None) -> None:
         """Like :meth:`check`, given an HTTP Authorization header ("Bearer <token>")."""
         scheme, _, value = (authorization or "").strip().partition(" ")

@@ -13,22 +13,27 @@ if TYPE_CHECKING:
 
 MAX_BODY_BYTES = 64 * 1024
 MULTIPART_OVERHEAD_BYTES = 1024 * 1024
-MAX_INFLIGHT_ASKS = 32  # more concurrent asks than this are answered 503 at once (no queue to hang in)
 ASK_FIELDS = {"question", "mode", "k", "history"}
 
 
-def _error(status: int, message: str):
+def _error(status: int, message: str, headers: dict[str, str] | None = None):
     from fastapi.responses import JSONResponse
 
-    return JSONResponse({"error": message}, status_code=status)
+    from .service import public_message
+
+    return JSONResponse({"error": public_message(message)}, status_code=status, headers=headers)
+
+
+def _busy(err) -> "object":
+    """503 with Retry-After for a ServerBusyError (first index build, or too many questions)."""
+    return _error(503, str(err), {"Retry-After": str(err.retry_after)})
 
 
 def parse_ask(body: bytes) -> dict[str, Any]:
     """The validated fields of an ask request; InputError (-> 400) names what is wrong."""
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(f"The request body is not valid JSON ({err}); send e.g. {{\"question\": \"...\"}}.") from err
+    from .guard import load_json
+
+    data = load_json(body)  # InputError for bad JSON, deep nesting, lone surrogates
     if not isinstance(data, dict):
         raise InputError('The request body must be a JSON object such as {"question": "..."}.')
     unknown = sorted(set(data) - ASK_FIELDS)
@@ -125,15 +130,22 @@ async def _send_json(send, status: int, message: str, headers: dict[str, str] | 
 def create_api(service: "ChatService") -> "FastAPI":
     """A FastAPI app with the JSON routes; the Gradio UI is mounted on it at "/"."""
     from fastapi import FastAPI, Request, UploadFile
+    from fastapi.responses import JSONResponse
     from fastapi.concurrency import run_in_threadpool
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from .uploads import MAX_BYTES, validate
 
-    app = FastAPI(title="Bilingual news RAG", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    from .service import ServerBusyError
+
+    # No /api/docs: Swagger UI loads its assets from a CDN (blank offline); /api/openapi.json is local.
+    app = FastAPI(title="Bilingual news RAG", docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
     app.add_middleware(ApiGuard, access=service.access, upload_bytes=MAX_BYTES)
-    inflight = {"asks": 0}  # touched only on the event loop thread
+
+    @app.exception_handler(ServerBusyError)
+    async def _server_busy(_request: Request, err: ServerBusyError):
+        return _busy(err)
 
     @app.exception_handler(InputError)
     async def _input_error(_request: Request, err: InputError):
@@ -166,29 +178,21 @@ def create_api(service: "ChatService") -> "FastAPI":
         except InputError as err:
             return _error(400, str(err))
         service.check_request(fields["mode"], fields["k"])  # InputError -> 422
-        if inflight["asks"] >= MAX_INFLIGHT_ASKS:
-            from fastapi.responses import JSONResponse
-
-            return JSONResponse(
-                {"error": f"The server is busy ({MAX_INFLIGHT_ASKS} questions in progress); retry in a moment."},
-                status_code=503,
-                headers={"Retry-After": "1"},
-            )
-        inflight["asks"] += 1
-        try:
+        service.check_ready()  # during the first build: 503 + Retry-After at once, never a wait
+        with service.ask_slot():  # ServerBusyError -> 503 + Retry-After (shared with the chat UI)
             answer = await run_in_threadpool(
                 service.ask, fields["question"], mode=fields["mode"], k=fields["k"], history=fields["history"]
             )
-        finally:
-            inflight["asks"] -= 1
         return answer.to_dict()
 
     @app.get("/api/health")
     async def health():
+        from .service import public_message
+
         status = service.status
         return {
             "status": "ok" if status.state == "ready" else status.state,
-            "index": status.to_dict(),
+            "index": {**status.to_dict(), "message": public_message(status.message)},
             "embeddings": service.settings.embeddings,
             "mode": service.settings.mode,
             "uploads": service.access.mode,
@@ -196,24 +200,49 @@ def create_api(service: "ChatService") -> "FastAPI":
 
     @app.get("/api/files")
     async def list_files():
-        """Indexed articles (source, title, ordinal, kind, n_chunks)."""
-        return {"articles": await run_in_threadpool(service.articles)}
+        """Indexed articles (source, title, ordinal, kind, n_chunks, origin) and the upload jobs."""
+        articles = await run_in_threadpool(service.articles)
+        return {"articles": articles, "jobs": [job.to_dict() for job in service.jobs()]}
+
+    @app.get("/api/files/jobs/{job_id}")
+    async def job_status(job_id: str):
+        job = service.job(job_id)
+        if job is None:
+            return _error(404, f"No upload job {job_id[:40]!r}; GET /api/files lists the recent ones.")
+        return job.to_dict()
 
     @app.post("/api/files")
-    async def upload(file: UploadFile):
-        """Add one .txt/.md/.html/.pdf/.docx file (multipart field "file")."""
+    async def upload(file: UploadFile, replace: bool = False, wait: bool = True):
+        """Add one .txt/.md/.html/.pdf/.docx file (multipart field "file").
+
+        Indexed by the background worker (questions are answered meanwhile). ``wait`` (default)
+        answers when it is done; ``wait=false`` answers 202 with the job at once
+        (progress: GET /api/files/jobs/{id}). ``replace=true`` replaces an earlier upload of the
+        same name; a file from another source is never replaced (409).
+        """
+        from .uploads import NameTakenError, check_namespace
+
         data = await file.read(MAX_BYTES + 1)
         checked = validate(file.filename, data, max_bytes=MAX_BYTES)  # InputError -> 422
-        report = await run_in_threadpool(service.add, [checked])
-        if checked.name not in set(report.added) | set(report.updated) | set(report.unchanged):
-            reason = "; ".join(report.skipped) or "the loader could not read it"
-            return _error(422, f"{checked.name} was not added: {reason}")
+        service.check_ready()
+        try:
+            await run_in_threadpool(check_namespace, service.pipeline, [checked], replace=replace)
+        except NameTakenError as err:
+            return _error(409, str(err))
+        job = service.submit([checked], replace=replace)
+        if not wait:
+            return JSONResponse(job.to_dict(), status_code=202)
+        job = await run_in_threadpool(service.wait_job, job.id)
+        if not job.finished_ok:
+            return _error(422 if job.state == "failed" else 503, job.message.removeprefix("❌ ")
+                          or f"{checked.name} was not added.")
         return {
-            "added": report.added,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "skipped": report.skipped,
-            "summary": report.summary(),
+            "added": list(job.added),
+            "updated": list(job.updated),
+            "unchanged": list(job.unchanged),
+            "skipped": list(job.skipped),
+            "summary": job.message.splitlines()[0].removeprefix("✅ ").rstrip(),
+            "job": job.id,
         }
 
     @app.delete("/api/files/{name}")

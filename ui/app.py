@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -27,8 +28,11 @@ EXAMPLES = (
     "中国有多少所高校开设了社会工作专业？",
 )
 MAX_K = 20
-ARTICLE_HEADERS = ["Title · 标题", "File · 文件", "Kind", "Chunks"]
+ARTICLE_HEADERS = ["Title · 标题", "File · 文件", "From · 来源", "Kind", "Chunks"]
 FILE_TYPES = [".txt", ".md", ".html", ".pdf", ".docx"]
+ORIGIN_NAMES = {"bundled": "sample corpus", "ingest": "rag ingest", "upload": "upload"}
+UI_BUSY_RETRIES = 30  # "busy, retrying" this many times (about Retry-After seconds apart) before giving up
+JOB_POLL_S = 0.3
 
 
 def _quiet_gradio() -> None:
@@ -83,19 +87,41 @@ def respond(
     chat.append({"role": "user", "content": render.user_html(question)})
     chat.append({"role": "assistant", "content": render.streaming_html("…")})
     yield chat, history, ""
-    partial = ""
-    try:
-        for item in service.ask_stream(question, mode=mode, k=int(k), history=_history_pairs(history)):
-            if isinstance(item, Answer):
-                chat[-1] = {"role": "assistant", "content": render.answer_html(item, uuid.uuid4().hex[:10])}
-                history.append((question, item.answer))
-            else:
-                partial += item
-                chat[-1] = {"role": "assistant", "content": render.streaming_html(partial)}
+    from .service import ServerBusyError, public_message
+
+    for attempt in range(UI_BUSY_RETRIES + 1):
+        partial = ""
+        try:
+            with service.ask_slot():  # the same in-flight limit as POST /api/ask
+                for item in service.ask_stream(question, mode=mode, k=int(k), history=_history_pairs(history)):
+                    if isinstance(item, Answer):
+                        chat[-1] = {"role": "assistant", "content": render.answer_html(item, uuid.uuid4().hex[:10])}
+                        history.append((question, item.answer))
+                    else:
+                        partial += item
+                        chat[-1] = {"role": "assistant", "content": render.streaming_html(partial)}
+                    yield chat, history, ""
+            return
+        except ServerBusyError as err:
+            if attempt == UI_BUSY_RETRIES:
+                chat[-1] = {"role": "assistant", "content": render.error_html(public_message(str(err)))}
+                yield chat, history, ""
+                return
+            chat[-1] = {"role": "assistant", "content": busy_html(str(err), attempt + 1)}
             yield chat, history, ""
-    except RagError as err:
-        chat[-1] = {"role": "assistant", "content": render.error_html(str(err))}
-        yield chat, history, ""
+            time.sleep(err.retry_after)
+        except RagError as err:
+            chat[-1] = {"role": "assistant", "content": render.error_html(public_message(str(err)))}
+            yield chat, history, ""
+            return
+
+
+def busy_html(message: str, attempt: int) -> str:
+    """The visible "busy, retrying" state of a question that waits for a free slot."""
+    return (
+        f'<div class="rag-answer"><div class="rag-busy-retry" role="status">Busy, retrying… '
+        f"(try {attempt} of {UI_BUSY_RETRIES}) — {render._text(message)}</div></div>"
+    )
 
 
 def article_rows(service: "ChatService") -> list[list[Any]]:
@@ -105,7 +131,11 @@ def article_rows(service: "ChatService") -> list[list[Any]]:
         articles = service.articles()
     except RagError:
         return []
-    return [[a.get("title") or "—", a.get("source"), a.get("kind"), a.get("n_chunks")] for a in articles]
+    return [
+        [a.get("title") or "—", a.get("source"), ORIGIN_NAMES.get(a.get("origin"), a.get("origin")), a.get("kind"),
+         a.get("n_chunks")]
+        for a in articles
+    ]
 
 
 def _kb_summary(service: "ChatService") -> str:
@@ -120,53 +150,55 @@ def _kb_summary(service: "ChatService") -> str:
     return f"Indexed — files: **{len(files)}** · articles: **{len(articles)}** · passages: **{chunks}**"
 
 
-def upload_files(service: "ChatService", paths: list | None, progress: Any = None, token: str | None = None) -> str:
-    """Validate every file first; if one fails nothing is added. Returns a Markdown message."""
-    from .uploads import read_limited, validate
+def upload_files(
+    service: "ChatService", paths: list | None, token: str | None = None, replace: bool = False
+) -> Iterator[str]:
+    """Add files the browser uploaded: Markdown messages, from "queued" to the final report.
 
+    Every path must be a file this server received in Gradio's upload cache (never any other
+    server file); all are checked before anything is added, and all are deleted from the cache
+    afterwards, whatever the outcome. Indexing runs in the background worker, so questions are
+    answered meanwhile; this only reports its progress.
+    """
+    from .service import public_message
+    from .uploads import check_namespace, read_limited, validate
+
+    paths = [p for p in (paths or []) if p]
     try:
-        service.access.check(token)
-    except RagError as err:
-        return f"❌ Nothing was added. {err}"
-    if not paths:
-        return "Choose one or more files first (.txt, .md, .html, .pdf, .docx)."
-    try:
-        uploads = [validate(Path(str(p)).name, read_limited(Path(str(p)))) for p in paths]
-    except InputError as err:
-        return f"❌ Nothing was added. {err}"
-    factory = None
-    if progress is not None:
-
-        def factory(total: int, desc: str):
-            return _GradioBar(progress, total, desc)
-
-    try:
-        report = service.add(uploads, progress=factory)
-    except RagError as err:
-        return f"❌ Nothing was added. {err}"
-    lines = [f"✅ {report.summary()}"]
-    if report.added:
-        lines.append("Added: " + ", ".join(report.added))
-    if report.updated:
-        lines.append("Updated: " + ", ".join(report.updated))
-    if report.skipped:
-        lines.append("⚠️ Not added: " + "; ".join(report.skipped))
-    return "  \n".join(lines)
-
-
-class _GradioBar:
-    """tqdm-like adapter onto ``gr.Progress``."""
-
-    def __init__(self, progress: Any, total: int, desc: str) -> None:
-        self._progress, self._total, self._desc, self._done = progress, total, desc, 0
-        progress((0, total), desc=desc)
-
-    def update(self, n: int = 1) -> None:
-        self._done += n
-        self._progress((self._done, self._total), desc=self._desc)
-
-    def close(self) -> None:
-        pass
+        try:
+            service.access.check(token)
+        except RagError as err:
+            yield f"❌ Nothing was added. {err}"
+            return
+        if not paths:
+            yield "Choose one or more files first (.txt, .md, .html, .pdf, .docx)."
+            return
+        try:
+            if service.inbox is None:
+                raise InputError("Uploads are turned off on this server.")
+            received = [service.inbox.check(str(p)) for p in paths]  # inside the upload cache, received here
+            uploads = [validate(path.name, read_limited(path)) for path in received]
+            service.check_ready()
+            check_namespace(service.pipeline, uploads, replace=replace)
+            job = service.submit(uploads, replace=replace)
+        except RagError as err:
+            yield f"❌ Nothing was added. {public_message(str(err))}"
+            return
+    finally:
+        if service.inbox is not None:
+            service.inbox.discard(str(p) for p in paths)
+    last = None
+    while True:
+        current = service.job(job.id)
+        if current is None:
+            return
+        text = current.progress_text()
+        if text != last:
+            last = text
+            yield text
+        if current.finished:
+            return
+        time.sleep(JOB_POLL_S)
 
 
 def remove_file(service: "ChatService", name: str | None, token: str | None = None) -> str:
@@ -179,7 +211,9 @@ def remove_file(service: "ChatService", name: str | None, token: str | None = No
     try:
         removed = service.remove([name])
     except RagError as err:
-        return f"❌ {err}"
+        from .service import public_message
+
+        return f"❌ {public_message(str(err))}"
     return f"🗑️ Removed {', '.join(removed)} from the index."
 
 
@@ -268,11 +302,15 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
                             file_types=FILE_TYPES,
                             type="filepath",
                         )
-                        add = gr.Button("Add to index · 添加", variant="primary")
+                        replace = gr.Checkbox(
+                            label="Replace uploads of the same name", value=False, elem_id="rag-replace",
+                            info="Only earlier uploads are replaced; files of the sample corpus or `rag ingest` never are.",
+                        )
+                        add = gr.Button("Add to index · 添加", variant="primary", elem_id="rag-add")
                     with gr.Column():
                         to_remove = gr.Dropdown(choices=[], label="Remove a file from the index", interactive=True)
                         remove = gr.Button("Remove · 删除", variant="stop")
-                kb_message = gr.Markdown("")
+                kb_message = gr.Markdown("", elem_id="rag-kb-message")
 
         # ---- events
         def ask_fn(q, chat, hist, m, kk):
@@ -299,12 +337,14 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
 
         timer.tick(tick, outputs=[status, timer, backend]).then(refresh_kb, outputs=kb_outputs)
 
-        def add_fn(paths, token, progress=gr.Progress()):
-            return upload_files(service, paths, progress, token=token), None
+        def add_fn(paths, token, replace_same):
+            for message in upload_files(service, paths, token=token, replace=bool(replace_same)):
+                yield message, None
 
-        add.click(add_fn, inputs=[files, admin_token], outputs=[kb_message, files]).then(
-            refresh_kb, outputs=kb_outputs
-        )
+        add.click(
+            add_fn, inputs=[files, admin_token, replace], outputs=[kb_message, files], api_name="add_files",
+            show_progress="minimal",
+        ).then(refresh_kb, outputs=kb_outputs)
         remove.click(
             lambda name, token: remove_file(service, name, token=token),
             inputs=[to_remove, admin_token],
@@ -325,6 +365,7 @@ CSS = render.CSS + """
 #rag-examples > * { flex: 0 0 auto !important; min-width: 0 !important; width: auto !important; }
 .rag-examples-label { font-size: .85em; opacity: .7; }
 button.rag-example { font-weight: 400 !important; border-radius: 999px !important; }
+.rag-busy-retry { padding: .6em .9em; border-radius: 10px; background: #fef3c7; border: 1px solid #fcd34d; }
 .rag-status { display: inline-flex; align-items: center; gap: .5em; }
 .rag-status::before { content: ""; width: .6em; height: .6em; border-radius: 50%; background: #9ca3af; }
 .rag-status.rag-ok::before { background: #16a34a; }
@@ -333,9 +374,24 @@ button.rag-example { font-weight: 400 !important; border-radius: 999px !importan
 """
 
 
-def create_app(settings: Settings, service: "ChatService | None" = None, access: "Access | None" = None) -> "FastAPI":
-    """The FastAPI app with the JSON API under /api and the Gradio UI at /."""
+def create_app(
+    settings: Settings,
+    service: "ChatService | None" = None,
+    access: "Access | None" = None,
+    *,
+    host: str = "127.0.0.1",
+    allow_hosts: tuple[str, ...] = (),
+) -> "FastAPI":
+    """The FastAPI app with the JSON API under /api and the Gradio UI at /.
+
+    Gradio's upload cache is a private folder of this server (deleted when it stops); the
+    ``RequestGuard`` in front of everything checks Host, Origin and every file reference.
+    """
     _quiet_gradio()
+    from .guard import HostPolicy, RequestGuard, UploadInbox
+
+    inbox = UploadInbox.create()
+    os.environ["GRADIO_TEMP_DIR"] = str(inbox.folder)  # read by Gradio when the Blocks and routes are made
     import gradio as gr
 
     from .api import create_api
@@ -343,6 +399,7 @@ def create_app(settings: Settings, service: "ChatService | None" = None, access:
     from .uploads import MAX_BYTES
 
     service = service or ChatService(settings, access=access)
+    service.inbox = inbox
     app = create_api(service)
     blocks = build_blocks(service)
     blocks.queue(default_concurrency_limit=8)
@@ -359,16 +416,25 @@ def create_app(settings: Settings, service: "ChatService | None" = None, access:
         css=CSS,
         js=render.JS,
     )
+    inbox.received = blocks.upload_file_set  # Gradio's own record of what /gradio_api/upload wrote
+    app.add_middleware(RequestGuard, hosts=HostPolicy(host, tuple(allow_hosts)), access=service.access, inbox=inbox)
     app.state.rag_service = service
     service.start()
     return app
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, token: str | None = None) -> int:
+def serve(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    token: str | None = None,
+    allow_hosts: tuple[str, ...] = (),
+) -> int:
     """Run the UI and API until interrupted; returns the process exit code.
 
     ``token`` (default: env RAG_ADMIN_TOKEN) guards uploads and deletions; without one a server
-    listening beyond loopback is read-only.
+    listening beyond loopback is read-only. Requests must name this server in their Host header:
+    127.0.0.1, localhost, ``host`` or one of ``allow_hosts``.
     """
     import sys
 
@@ -378,7 +444,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, token: 
 
     try:
         access = Access.for_host(host, token or os.environ.get(TOKEN_ENV))
-        app = create_app(settings, access=access)
+        app = create_app(settings, access=access, host=host, allow_hosts=tuple(allow_hosts))
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)
         return getattr(err, "exit_code", 1)
@@ -393,4 +459,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, token: 
         return 1
     except KeyboardInterrupt:
         return 0
+    finally:
+        app.state.rag_service.inbox.close()
     return 0

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import itertools
+import os
+import queue
+import re
 import sys
 import threading
 import time
@@ -21,6 +26,60 @@ if TYPE_CHECKING:
     from .uploads import Upload
 
 READY_TIMEOUT_S = 900.0
+MAX_INFLIGHT_ASKS = 32  # questions answered at once (API and UI together); more are told to retry
+BUILD_RETRY_AFTER_S = 5
+BUSY_RETRY_AFTER_S = 1
+UPLOAD_EMBED_BATCH = 4  # background ingests embed in small batches so questions get the model sooner
+_PATH_RE = re.compile(r"(?<![\w.:/])(?:/[^\s'\"()\[\]{}<>,;:|*?]+)+/?")
+
+
+def public_message(text: str) -> str:
+    """``text`` with every absolute server path replaced by its last part (no folders shown)."""
+    return _PATH_RE.sub(lambda m: Path(m.group(0).rstrip("/")).name or "(server folder)", str(text))
+
+
+class ServerBusyError(RagError):
+    """A question cannot be taken right now; ``retry_after`` seconds is a good wait (HTTP 503)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class IngestJob:
+    """One upload being indexed by the background worker (shown in the UI and GET /api/files)."""
+
+    id: str
+    names: tuple[str, ...]
+    state: str = "queued"  # "queued" | "running" | "done" | "failed"
+    message: str = ""
+    done: int = 0
+    total: int = 0
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    submitted: float = 0.0
+    finished: float | None = None
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+    @property
+    def finished_ok(self) -> bool:
+        return self.state == "done"
+
+    def progress_text(self) -> str:
+        names = ", ".join(self.names)
+        if self.state == "queued":
+            return f"⏳ {names}: waiting for the indexer…"
+        if self.state == "running":
+            if self.total:
+                return f"⏳ {names}: {self.message or 'indexing'} {self.done}/{self.total} ({100 * self.done / self.total:.0f}%)"
+            return f"⏳ {names}: {self.message or 'reading the file'}…"
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -58,6 +117,21 @@ class _Bar:
         self._tqdm.close()
 
 
+class _JobBar:
+    """tqdm-like progress bar that mirrors its counts into one ingest job."""
+
+    def __init__(self, service: "ChatService", job_id: str, total: int, desc: str) -> None:
+        self._service, self._id, self._total, self._desc, self._done = service, job_id, total, desc, 0
+        service._update_job(job_id, message=desc, done=0, total=total)
+
+    def update(self, n: int = 1) -> None:
+        self._done += n
+        self._service._update_job(self._id, done=self._done, total=self._total, message=self._desc)
+
+    def close(self) -> None:
+        pass
+
+
 class ChatService:
     """Owns the pipeline for a server; builds the index in the background on first start."""
 
@@ -73,6 +147,13 @@ class ChatService:
         self._status_lock = threading.Lock()
         self._status = BuildStatus("starting", "Opening the index…")
         self._thread: threading.Thread | None = None
+        self.inbox = None  # the Gradio upload cache (ui.guard.UploadInbox), set by create_app
+        self._inflight = threading.BoundedSemaphore(MAX_INFLIGHT_ASKS)
+        self._jobs: dict[str, IngestJob] = {}
+        self._jobs_lock = threading.Lock()
+        self._job_ids = itertools.count(1)
+        self._queue: "queue.Queue[tuple[str, list, bool]]" = queue.Queue()
+        self._worker: threading.Thread | None = None
 
     # ---------------------------------------------------------------- index readiness
     def start(self) -> None:
@@ -105,6 +186,34 @@ class ChatService:
         with self._status_lock:
             return self._status
 
+    def check_ready(self) -> None:
+        """Return at once when the index is usable; ServerBusyError while it is first built."""
+        self.start()
+        status = self.status
+        if status.state == "ready":
+            return
+        if status.state == "failed":
+            raise RagError(public_message(status.message))
+        detail = f" ({status.done}/{status.total} passages embedded)" if status.total else ""
+        raise ServerBusyError(
+            f"The index is being built for the first time{detail}; answers start in a few seconds. "
+            f"Retry after {BUILD_RETRY_AFTER_S} s.",
+            BUILD_RETRY_AFTER_S,
+        )
+
+    @contextlib.contextmanager
+    def ask_slot(self) -> Iterator[None]:
+        """One of the MAX_INFLIGHT_ASKS question slots (shared by /api/ask and the chat UI)."""
+        if not self._inflight.acquire(blocking=False):
+            raise ServerBusyError(
+                f"The server is busy ({MAX_INFLIGHT_ASKS} questions in progress); retry in a moment.",
+                BUSY_RETRY_AFTER_S,
+            )
+        try:
+            yield
+        finally:
+            self._inflight.release()
+
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
         """Block until the index is usable; RagError if its build failed or took too long."""
         self.start()
@@ -129,7 +238,7 @@ class ChatService:
     ) -> Answer:
         mode, k = self.check_request(mode, k)
         self.pipeline.validate_question(question)
-        self.wait_ready()
+        self.check_ready()
         return self.pipeline.ask(question, mode=mode, k=k, history=tuple(history))
 
     def ask_stream(
@@ -138,7 +247,7 @@ class ChatService:
         """Text pieces as an LLM writes them, then the final Answer (just the Answer otherwise)."""
         mode, k = self.check_request(mode, k)
         question = self.pipeline.validate_question(question)
-        self.wait_ready()
+        self.check_ready()
         core_stream = getattr(self.pipeline, "ask_stream", None)
         if core_stream is not None:
             yield from core_stream(question, mode=mode, k=k, history=tuple(history))
@@ -165,20 +274,102 @@ class ChatService:
 
     # ---------------------------------------------------------------- knowledge base
     def articles(self) -> list[dict]:
-        self.wait_ready()
+        """Indexed articles with their file's origin; ServerBusyError during the first build."""
+        self.check_ready()
         return list(self.pipeline.store().list_articles())
 
     def files(self) -> list[str]:
         """Indexed file names, sorted."""
         return sorted({a["source"] for a in self.articles()})
 
-    def add(self, uploads: Sequence["Upload"], progress=None) -> "IngestReport":
+    def add(self, uploads: Sequence["Upload"], progress=None, *, replace: bool = False) -> "IngestReport":
+        """Index uploads now, in this thread (the background worker calls this)."""
         from .uploads import add_uploads
 
         if not uploads:
             raise InputError("No file was uploaded: choose a .txt, .md, .html, .pdf or .docx file.")
         self.wait_ready()
-        return add_uploads(self.pipeline, uploads, progress=progress)
+        return add_uploads(self.pipeline, uploads, progress=progress, replace=replace, embed_batch=UPLOAD_EMBED_BATCH)
+
+    def submit(self, uploads: Sequence["Upload"], *, replace: bool = False) -> IngestJob:
+        """Queue uploads for the background indexer; questions keep being answered meanwhile."""
+        if not uploads:
+            raise InputError("No file was uploaded: choose a .txt, .md, .html, .pdf or .docx file.")
+        self.check_ready()
+        job = IngestJob(f"job-{next(self._job_ids)}", tuple(u.name for u in uploads), submitted=time.time())
+        with self._jobs_lock:
+            self._jobs[job.id] = job
+            finished = sorted((j for j in self._jobs.values() if j.finished), key=lambda j: j.finished or 0)
+            for old in finished[:-20]:  # keep the last 20 finished jobs
+                del self._jobs[old.id]
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="rag-ingest-worker", daemon=True)
+                self._worker.start()
+        self._queue.put((job.id, list(uploads), replace))
+        return job
+
+    def job(self, job_id: str) -> IngestJob | None:
+        with self._jobs_lock:
+            return self._jobs.get(job_id)
+
+    def jobs(self) -> list[IngestJob]:
+        with self._jobs_lock:
+            return sorted(self._jobs.values(), key=lambda j: j.submitted)
+
+    def wait_job(self, job_id: str, timeout: float = READY_TIMEOUT_S) -> IngestJob:
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            if job is None or job.finished or time.monotonic() > deadline:
+                return job  # type: ignore[return-value]
+            time.sleep(0.1)
+
+    def _update_job(self, job_id: str, **changes) -> None:
+        with self._jobs_lock:
+            if job_id in self._jobs:
+                self._jobs[job_id] = dataclasses.replace(self._jobs[job_id], **changes)
+
+    def _work(self) -> None:
+        """The background indexer: one job at a time, at a lower CPU priority than questions."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # this thread only (Linux)
+        except (AttributeError, OSError):
+            pass
+        while True:
+            job_id, uploads, replace = self._queue.get()
+            self._update_job(job_id, state="running", message="reading the file")
+
+            def factory(total: int, desc: str, _id: str = job_id):
+                return _JobBar(self, _id, total, desc)
+
+            try:
+                report = self.add(uploads, progress=factory, replace=replace)
+            except RagError as err:
+                self._update_job(job_id, state="failed", message=f"❌ Nothing was added. {public_message(str(err))}",
+                                 finished=time.time())
+                continue
+            except Exception as err:  # noqa: BLE001 - reported to the uploader, the worker lives on
+                self._update_job(job_id, state="failed", finished=time.time(),
+                                 message=f"❌ Nothing was added: indexing failed ({type(err).__name__}).")
+                continue
+            accepted = set(report.added) | set(report.updated) | set(report.unchanged)
+            lines = [f"✅ {report.summary()}"]
+            if report.added:
+                lines.append("Added: " + ", ".join(report.added))
+            if report.updated:
+                lines.append("Updated: " + ", ".join(report.updated))
+            if report.skipped:
+                lines.append("⚠️ Not added: " + "; ".join(public_message(w) for w in report.skipped))
+            self._update_job(
+                job_id,
+                state="done" if accepted else "failed",
+                message="  \n".join(lines),
+                added=tuple(report.added),
+                updated=tuple(report.updated),
+                unchanged=tuple(report.unchanged),
+                skipped=tuple(public_message(w) for w in report.skipped),
+                finished=time.time(),
+            )
 
     def remove(self, names: Sequence[str]) -> list[str]:
         from .uploads import remove_upload_copy
@@ -187,9 +378,12 @@ class ChatService:
         if not names:
             raise InputError("Choose a file to remove.")
         self.wait_ready()
+        store = self.pipeline.store()
+        uploaded = {n for n in names if store.origin(n) == "upload"}
         removed = self.pipeline.remove(names)
         for name in removed:
-            remove_upload_copy(self.settings.home, name)
+            if name in uploaded:  # the saved copy of an upload; files of other origins stay where they are
+                remove_upload_copy(self.settings.home, name)
         return removed
 
     def describe_backend(self) -> str:

@@ -95,6 +95,18 @@ def check_content(name: str, data: bytes) -> None:
             raise InputError(f"{name}: the .docx archive is damaged ({err}); save it again and retry.") from err
         if "word/document.xml" not in names:
             raise InputError(f"{name}: this zip file is not a Word document (no word/document.xml).")
+        from rag.loading import docx_dtd_member
+
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                member = docx_dtd_member(archive)
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
+            raise InputError(f"{name}: the .docx archive is damaged ({err}); save it again and retry.") from err
+        if member is not None:
+            raise InputError(
+                f"{name}: the part {member} declares a DTD or entities, which Word never writes "
+                "(an entity-expansion attack); save the document again from Word or LibreOffice."
+            )
     elif not is_decodable_text(data):
         raise InputError(
             f"{name}: the file is not readable text (binary data or an unknown encoding); "
@@ -125,18 +137,58 @@ def read_limited(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
     return path.read_bytes()
 
 
+ORIGIN_LABELS = {"bundled": "the bundled sample corpus", "ingest": "a `rag ingest` path", "upload": "an earlier upload"}
+
+
+class NameTakenError(InputError):
+    """An upload would replace an indexed file of the same name (HTTP 409)."""
+
+
+def check_namespace(pipeline: "Pipeline", uploads: Iterable[Upload], *, replace: bool = False) -> None:
+    """Uploads live in their own namespace: InputError when one would replace a file from another
+    source (never allowed) or an earlier upload (only with ``replace``)."""
+    from rag.errors import IndexMissingError
+
+    try:
+        store = pipeline.store()
+    except IndexMissingError:
+        return
+    for upload in uploads:
+        origin = store.origin(upload.name)
+        if origin is None or (origin == "upload" and replace):
+            continue
+        if origin == "upload":
+            raise NameTakenError(
+                f"{upload.name} is already uploaded. To replace it, upload it again with 'Replace uploads of "
+                f"the same name' ticked (API: POST /api/files?replace=true), or remove it first."
+            )
+        raise NameTakenError(
+            f"{upload.name} is already indexed from {ORIGIN_LABELS[origin]}; an upload never replaces it. "
+            f"Rename your file (e.g. 'my_{upload.name}'), or remove {upload.name} from the index first "
+            f"(Remove in the Knowledge base tab, DELETE /api/files/{upload.name} or `rag remove {upload.name}`) "
+            f"and upload it again."
+        )
+
+
 def add_uploads(
-    pipeline: "Pipeline", uploads: Iterable[Upload], progress: "ProgressFactory | None" = None
+    pipeline: "Pipeline",
+    uploads: Iterable[Upload],
+    progress: "ProgressFactory | None" = None,
+    *,
+    replace: bool = False,
+    embed_batch: int = 16,
 ) -> "IngestReport":
     """Save checked uploads under ``$RAG_HOME/uploads`` and ingest them.
 
-    A file the loader refuses is taken out again and its previous copy restored, so a
-    failed upload leaves the index and the upload folder as they were.
+    An upload never replaces a file from another source, nor an earlier upload unless
+    ``replace`` (see :func:`check_namespace`). A file the loader refuses is taken out again and
+    its previous copy restored, so a failed upload leaves the index and the upload folder as they were.
     """
     uploads = list(uploads)
     names = [u.name for u in uploads]
     if len(set(names)) != len(names):
         raise InputError(f"Two uploads have the same name ({', '.join(sorted(names))}); rename one.")
+    check_namespace(pipeline, uploads, replace=replace)
     folder = Path(pipeline.settings.home) / UPLOAD_DIR
     folder.mkdir(parents=True, exist_ok=True)
     backups = Path(tempfile.mkdtemp(prefix=".previous-", dir=folder))
@@ -151,7 +203,7 @@ def add_uploads(
             os.replace(tmp, target)
             written.append(target)
         try:
-            report = pipeline.ingest(written, progress=progress)
+            report = pipeline.ingest(written, progress=progress, embed_batch=embed_batch)
         except BaseException:
             _restore(written, backups)
             raise
