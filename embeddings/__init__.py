@@ -16,6 +16,7 @@ __all__ = [
     "EmbeddingCache",
     "EmbeddingError",
     "LangChainEmbeddings",
+    "LocalEmbeddings",
     "MissingExtraError",
     "create_backend",
 ]
@@ -24,6 +25,7 @@ _LAZY = {
     "CachedBackend": "cache",
     "EmbeddingCache": "cache",
     "LangChainEmbeddings": "langchain",
+    "LocalEmbeddings": "langchain",
 }
 
 

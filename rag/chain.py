@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
 
     from .answering.base import Answerer
-    from .answering.llm import LLMAnswerer, LLMConfig
+    from .answering.llm import LLMAnswerer, LLMConfig, QuestionContext
 
 
 def build_chain(
@@ -31,17 +31,25 @@ def build_chain(
     config: "LLMConfig | None" = None,
     language_of: Callable[[str], str] | None = None,
     answerer: "LLMAnswerer | None" = None,
+    context: "QuestionContext | None" = None,
 ) -> "Runnable":
     """A runnable taking a question string or ``{"question": str, "history": [(q, a), ...]}``
     and returning an :class:`~rag.models.Answer`. Model failures give the ``fallback``'s
-    answer with a warning (or a refusal with a warning when there is no fallback)."""
+    answer with a warning (or a refusal with a warning when there is no fallback).
+
+    ``context`` (question -> term groups and vocabulary) lets the checks read English place
+    names ("Hebei" on Inner Mongolia's figure is caught); by default it is the retriever's
+    ``question_context`` (:class:`~rag.langchain_retriever.NewsRetriever` has one), or the
+    shipped glossary for any other retriever."""
     from operator import itemgetter
 
     from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
     from .answering.llm import LLMAnswerer
 
-    llm = answerer or LLMAnswerer(chat_model, fallback=fallback, config=config)
+    if context is None:
+        context = getattr(retriever, "question_context", None) or glossary_context()
+    llm = answerer or LLMAnswerer(chat_model, fallback=fallback, config=config, context=context)
     detect = language_of or _detect_language
 
     def to_inputs(value: Any) -> dict[str, Any]:
@@ -113,8 +121,31 @@ def documents_to_passages(documents: Sequence["LCDocument"]) -> list[Passage]:
             end=int(meta.get("end", start + len(text))),
             n_tokens=int(meta.get("n_tokens", 0)),
         )
-        passages.append(Passage(chunk=chunk, score=float(meta.get("score", 0.0)), rank=int(meta.get("rank", rank))))
+        passages.append(
+            Passage(
+                chunk=chunk,
+                score=float(meta.get("score", 0.0)),
+                rank=int(meta.get("rank", rank)),
+                dense_rank=meta.get("dense_rank"),
+                lexical_rank=meta.get("bm25_rank"),
+                dense_score=meta.get("dense_score"),
+            )
+        )
     return passages
+
+
+def glossary_context() -> "QuestionContext":
+    """A question context from the shipped bilingual glossary alone (no corpus vocabulary), for
+    retrievers that bring none: ``question -> (term groups, None)``."""
+    from .crosslingual import bridge_query
+    from .glossary import Glossary
+
+    glossary = Glossary.load_default()
+
+    def context(question: str) -> tuple[tuple[Any, ...], None]:
+        return tuple(bridge_query(question, glossary, None)), None
+
+    return context
 
 
 def _detect_language(question: str) -> str:

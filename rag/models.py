@@ -88,6 +88,7 @@ class Passage:
     rank: int
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    dense_score: float | None = None  # cosine similarity of question and passage (None: BM25 only)
 
 
 @dataclass(frozen=True)

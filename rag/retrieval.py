@@ -86,6 +86,7 @@ class HybridRetriever:
         scores: dict[int, float] = {}
         dense_rank = {row: r for r, (row, _) in enumerate(dense, 1)}
         lexical_rank = {row: r for r, (row, _) in enumerate(lexical, 1)}
+        similarity = {row: float(score) for row, score in dense}
         for row, r in dense_rank.items():
             scores[row] = scores.get(row, 0.0) + cfg.dense_weight / (cfg.rrf_k + r)
         for row, r in lexical_rank.items():
@@ -99,6 +100,7 @@ class HybridRetriever:
                 rank=i,
                 dense_rank=dense_rank.get(row),
                 lexical_rank=lexical_rank.get(row),
+                dense_score=similarity.get(row),
             )
             for i, ((row, score), chunk) in enumerate(zip(ranked, chunks), 1)
         ]

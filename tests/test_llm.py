@@ -467,3 +467,96 @@ def test_real_model_streams_tokens_then_the_answer_fast_enough(pipeline, llm, re
     record_property("full_answer_s", round(total, 2))
     print(f"\nllm latency: first token {first:.2f} s, full answer {total:.2f} s")
     assert first <= 20 and total <= 40  # goals on 2 cores: 8 s and 15 s (CI machines vary)
+
+
+# ------------------------------------------------------------------ place check, public path
+# The llm answerer built by `pipeline.ask(mode="llm")` (rag/answering/factory.py) and by
+# `rag.chain.build_chain` must carry the question context, or English place names ("Hebei")
+# are never checked. The fast tests fake the chat model (langchain_core's FakeListChatModel)
+# because no LLM server runs on a developer's machine by default; the slow ones below ask the
+# real local model through the same public paths where scripts/setup_llm.sh has installed it.
+IM_QUESTION_EN = "How many social work stations are there in Inner Mongolia?"
+HEBEI_ON_IM = "Hebei has built 850 social work stations [1]."
+
+
+def fake_chat_model(*responses: str):
+    """A chat model that answers with ``responses`` in turn (the real model is not available)."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    return FakeListChatModel(responses=list(responses))
+
+
+def llm_pipeline(home, base_url: str = "http://127.0.0.1:9/v1", model: str = "fake"):
+    from rag.pipeline import Pipeline
+    from rag.settings import load_settings
+
+    settings = {"home": home, "mode": "llm", "llm_base_url": base_url, "llm_model": model}
+    return Pipeline(load_settings(settings, environ={}))
+
+
+def assert_place_caught(answer):
+    assert "Hebei" not in answer.answer, answer
+    assert any("Hebei" in w for w in answer.warnings), answer.warnings
+
+
+def test_pipeline_llm_mode_catches_a_place_the_cited_passage_does_not_name(built_home, monkeypatch):
+    import rag.answering.llm as llm_module
+
+    # Faked model (no LLM server here): the factory's own answerer is used, only its model is replaced.
+    monkeypatch.setattr(llm_module, "make_chat_model", lambda config, **_: fake_chat_model(HEBEI_ON_IM))
+    pipeline = llm_pipeline(built_home)
+    answer = pipeline.ask(IM_QUESTION_EN)
+    assert answer.citations and answer.citations[0].source == IM_SOURCE, answer
+    assert_place_caught(answer)
+    assert "850" in answer.answer  # the extractive answer about Inner Mongolia replaces it
+
+
+def test_chain_catches_a_place_the_cited_passage_does_not_name(pipeline):
+    from rag.chain import build_chain
+
+    # Faked model (no LLM server here), real retriever and real checks.
+    chain = build_chain(pipeline.retriever, fake_chat_model(HEBEI_ON_IM), fallback=pipeline.answerer("extractive"))
+    assert_place_caught(chain.invoke(IM_QUESTION_EN))
+
+
+def test_chain_over_any_retriever_still_reads_english_places(pipeline):
+    from langchain_core.runnables import RunnableLambda
+
+    from rag.chain import build_chain
+
+    # A plain runnable as the retriever (no question_context): the shipped glossary is used.
+    docs = pipeline.retriever.invoke(IM_QUESTION_EN)
+    chain = build_chain(RunnableLambda(lambda _: docs), fake_chat_model(HEBEI_ON_IM))
+    answer = chain.invoke(IM_QUESTION_EN)
+    assert not answer.grounded or "Hebei" not in answer.answer, answer
+    assert any("Hebei" in w for w in answer.warnings), answer.warnings
+
+
+def test_a_right_answer_through_the_chain_stays_grounded(pipeline):
+    from rag.chain import build_chain
+
+    right = "Inner Mongolia has built 850 social work stations [1]."
+    chain = build_chain(pipeline.retriever, fake_chat_model(right), fallback=pipeline.answerer("extractive"))
+    answer = chain.invoke(IM_QUESTION_EN)
+    assert answer.grounded and answer.answer == right and not answer.warnings, answer
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_real_model_public_paths_check_english_places(built_home, llm_server, pipeline):
+    from llm_server import ALIAS
+
+    from rag.answering.llm import LLMConfig, make_chat_model
+    from rag.chain import build_chain
+
+    real = llm_pipeline(built_home, base_url=llm_server.base_url, model=ALIAS)
+    answerer = real.answerer("llm")  # what `rag ask --mode llm` uses
+    passages = real.retrieve(IM_QUESTION_EN, 4)
+    assert_place_caught(answerer.finalize(IM_QUESTION_EN, HEBEI_ON_IM, passages, language="en"))
+    answer = real.ask("How many social work stations has Hebei built?")
+    assert "850" not in answer.answer and ("1435" in answer.answer.replace(",", "") or answer.refused), answer
+
+    chat = make_chat_model(LLMConfig(base_url=llm_server.base_url, model=ALIAS, timeout_s=120))
+    chain = build_chain(pipeline.retriever, chat, fallback=pipeline.answerer("extractive"))
+    answer = chain.invoke("How many social work stations has Hebei built?")
+    assert "850" not in answer.answer, answer

@@ -22,5 +22,7 @@ def create_answerer(mode: str, pipeline: "Pipeline") -> Answerer:
     if mode == "llm":
         from .llm import LLMAnswerer
 
-        return LLMAnswerer.from_settings(pipeline.settings, fallback=create_answerer("extractive", pipeline))
+        return LLMAnswerer.from_settings(
+            pipeline.settings, fallback=create_answerer("extractive", pipeline), context=pipeline.question_context
+        )
     raise InputError(f"Unknown answer mode {mode!r}: use one of {', '.join(MODES)}.")
