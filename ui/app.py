@@ -448,7 +448,9 @@ def serve(
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)
         return getattr(err, "exit_code", 1)
-    print(f"Serving the chat UI at http://{host}:{port}/  (JSON API: POST /api/ask)", file=sys.stderr)
+    from .addresses import start_line
+
+    print(start_line(host, port), file=sys.stderr)
     print(access.describe(), file=sys.stderr, flush=True)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
     server = uvicorn.Server(config)
