@@ -234,7 +234,7 @@ def create_api(service: "ChatService") -> "FastAPI":
             return JSONResponse(job.to_dict(), status_code=202)
         job = await run_in_threadpool(service.wait_job, job.id)
         if not job.finished_ok:
-            return _error(422 if job.state == "failed" else 503, job.message.removeprefix("❌ ")
+            return _error(422 if job.state == "failed" else 503, job.message.removeprefix("❌ ").replace("  \n", " ")
                           or f"{checked.name} was not added.")
         return {
             "added": list(job.added),

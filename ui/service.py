@@ -360,6 +360,9 @@ class ChatService:
                 lines.append("Updated: " + ", ".join(report.updated))
             if report.skipped:
                 lines.append("⚠️ Not added: " + "; ".join(public_message(w) for w in report.skipped))
+            if not accepted:
+                reasons = "; ".join(public_message(w) for w in report.skipped) or "the loader could not read it"
+                lines = [f"❌ Nothing was added: {reasons}"]
             self._update_job(
                 job_id,
                 state="done" if accepted else "failed",
