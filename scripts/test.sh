@@ -97,7 +97,7 @@ step_py310() {
   fi
   [ -x "$venv310/bin/python" ] || "$py310" -m venv "$venv310"
   "$venv310/bin/python" -m pip install --quiet --upgrade pip
-  "$venv310/bin/python" -m pip install --quiet -e ".[llm]" "pytest>=8" "hypothesis>=6" "langchain-tests>=1.1.9"
+  "$venv310/bin/python" -m pip install --quiet -e ".[llm,milvus]" "pytest>=8" "hypothesis>=6" "langchain-tests>=1.1.9"
   log "  pytest on $("$venv310/bin/python" --version) (fast core tests)"
   "$venv310/bin/python" -m pytest -p no:cacheprovider -q -m "not slow" "${CORE_TESTS[@]}"
 }

