@@ -417,10 +417,27 @@ def create_app(
         js=render.JS,
     )
     inbox.received = blocks.upload_file_set  # Gradio's own record of what /gradio_api/upload wrote
+    app.router.lifespan_context = _removing_on_shutdown(app.router.lifespan_context, inbox)
     app.add_middleware(RequestGuard, hosts=HostPolicy(host, tuple(allow_hosts)), access=service.access, inbox=inbox)
     app.state.rag_service = service
     service.start()
     return app
+
+
+def _removing_on_shutdown(lifespan, inbox):
+    """``lifespan`` that also deletes the upload cache when the server stops (uvicorn re-raises
+    SIGTERM after its shutdown, so code after ``server.run()`` may never run)."""
+    import contextlib
+
+    @contextlib.asynccontextmanager
+    async def wrapped(app):
+        try:
+            async with lifespan(app) as state:
+                yield state
+        finally:
+            inbox.close()
+
+    return wrapped
 
 
 def serve(
