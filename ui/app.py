@@ -301,6 +301,7 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
                             file_count="multiple",
                             file_types=FILE_TYPES,
                             type="filepath",
+                            elem_id="rag-files",
                         )
                         replace = gr.Checkbox(
                             label="Replace uploads of the same name", value=False, elem_id="rag-replace",
