@@ -246,7 +246,7 @@ def test_upload_adds_an_answerable_file_and_bad_files_change_nothing(ui_server) 
         status, reply = ui_server.request("POST", "/api/files", body, headers)
         assert 400 <= status < 500 and reply.get("error"), (name, status, reply)
     _, after_bad = ui_server.request("GET", "/api/files")
-    assert after_bad == before
+    assert after_bad["articles"] == before["articles"]
     assert not (ui_server.home / "uploads" / "broken.pdf").exists()
     assert not (ui_server.home.parent / "escape.txt").exists()
 
@@ -265,7 +265,8 @@ def test_upload_adds_an_answerable_file_and_bad_files_change_nothing(ui_server) 
     status, reply = ui_server.request("DELETE", "/api/files/qingsong_library.txt")
     assert status == 200 and reply["removed"] == ["qingsong_library.txt"]
     _, final = ui_server.request("GET", "/api/files")
-    assert final == before
+    assert final["articles"] == before["articles"]
+    assert any(job["names"] == ["qingsong_library.txt"] and job["state"] == "done" for job in final["jobs"])
 
 
 # ----------------------------------------------------------------------------- UI handlers
@@ -273,23 +274,39 @@ def test_upload_adds_an_answerable_file_and_bad_files_change_nothing(ui_server) 
 def test_ui_upload_refuses_the_whole_batch_when_one_file_is_bad(home_copy, tmp_path) -> None:
     from rag.settings import load_settings
     from ui.app import upload_files
+    from ui.guard import UploadInbox
     from ui.service import ChatService
 
     service = ChatService(load_settings({"home": home_copy}, environ={}))
+    service.inbox = inbox = UploadInbox.create(tmp_path)
     service.wait_ready()
     before = service.articles()
-    good = tmp_path / "good.txt"
-    good.write_text(NEW_ARTICLE, encoding="utf-8")
-    bad = tmp_path / "bad.docx"
-    bad.write_bytes(b"not a word file")
-    message = upload_files(service, [str(good), str(bad)])
+
+    def received(name: str, data: bytes) -> str:
+        """A file as Gradio's /gradio_api/upload leaves it: in the cache folder, in its record."""
+        folder = inbox.folder / uuid.uuid4().hex
+        folder.mkdir()
+        (folder / name).write_bytes(data)
+        inbox.received.add(str(folder / name))
+        return str(folder / name)
+
+    good, bad = received("good.txt", NEW_ARTICLE.encode("utf-8")), received("bad.docx", b"not a word file")
+    message = "\n".join(upload_files(service, [good, bad]))
     assert "Nothing was added" in message and "bad.docx" in message
     assert service.articles() == before
+    assert not Path(good).exists() and not Path(bad).exists()  # both deleted from the cache once used
 
-    message = upload_files(service, [str(good)])
-    assert "good.txt" in message
+    outside = tmp_path / "good.txt"  # the same file, but not received by the server
+    outside.write_text(NEW_ARTICLE, encoding="utf-8")
+    message = "\n".join(upload_files(service, [str(outside)]))
+    assert "not uploaded to this server" in message and str(tmp_path) not in message
+    assert service.articles() == before and outside.exists()
+
+    messages = list(upload_files(service, [received("good.txt", NEW_ARTICLE.encode("utf-8"))]))
+    assert "Added: good.txt" in messages[-1], messages
     assert "good.txt" in {a["source"] for a in service.articles()}
     assert (Path(home_copy) / "uploads" / "good.txt").exists()
+    assert {a["origin"] for a in service.articles() if a["source"] == "good.txt"} == {"upload"}
 
 
 @pytest.mark.slow

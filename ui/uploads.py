@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -157,6 +158,8 @@ def check_namespace(pipeline: "Pipeline", uploads: Iterable[Upload], *, replace:
         origin = store.origin(upload.name)
         if origin is None or (origin == "upload" and replace):
             continue
+        if origin == "upload" and store.files()[upload.name].get("sha256") == hashlib.sha256(upload.data).hexdigest():
+            continue  # the very same upload again: nothing is replaced ("unchanged")
         if origin == "upload":
             raise NameTakenError(
                 f"{upload.name} is already uploaded. To replace it, upload it again with 'Replace uploads of "
