@@ -247,13 +247,17 @@ def _docx_text(path: Path, data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             total = sum(info.file_size for info in archive.infolist())
-            if total > MAX_DOCX_UNCOMPRESSED or total > MAX_DOCX_RATIO * max(len(data), 1):
-                raise InputError(
-                    f"{path}: skipped: the .docx would expand to {total:,} bytes (possible zip bomb)."
-                )
+    except zipfile.BadZipFile as err:
+        raise InputError(f"{path}: skipped: not a valid .docx file ({err}).") from err
+    if total > MAX_DOCX_UNCOMPRESSED or total > MAX_DOCX_RATIO * max(len(data), 1):
+        raise InputError(
+            f"{path}: skipped: the .docx would expand to {total:,} bytes (possible zip bomb)."
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             member = docx_dtd_member(archive)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
-        raise InputError(f"{path}: skipped: not a valid .docx file ({err}).") from err
+        raise InputError(f"{path}: skipped: unreadable .docx ({err}).") from err
     if member is not None:
         raise InputError(
             f"{path}: skipped: the .docx part {member} declares a DTD or entities, which Word never writes "

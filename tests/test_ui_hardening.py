@@ -534,3 +534,13 @@ def test_browser_upload_through_the_ui_indexes_only_that_file(server, tmp_path) 
     record("server_file_reads", sum(checks), len(checks), "browser upload through the real UI: only that file indexed")
     assert all(checks), (checks, shown, new_sources, referenced, received, outside)
     server.request("DELETE", "/api/files/browser_upload.txt")
+
+
+def test_loader_refuses_an_entity_expansion_docx_before_parsing(tmp_path) -> None:
+    from rag.errors import InputError
+    from rag.loading import load_document
+
+    path = tmp_path / "laughs.docx"
+    path.write_bytes(_billion_laughs_docx())
+    with pytest.raises(InputError, match="DTD or entities"):
+        load_document(path)
