@@ -25,9 +25,9 @@ from rag.settings import Settings
 COLD_QUESTION = "How many social work stations does the archive mention?"
 WARMUP_QUESTION = "社会工作人才队伍有多大规模？"
 TARGETS = {
-    "warm_p95_ms": 150.0,
+    "warm_p95_ms": 300.0,  # the learned reader (issue: warm p95 <= 300 ms)
     "cold_ask_s": 3.0,
-    "cold_ask_peak_rss_mb": 600.0,
+    "cold_ask_peak_rss_mb": 1024.0,
     "ingest_s": 30.0,
     "reingest_s": 3.0,
 }
@@ -148,11 +148,11 @@ def measure(settings: Settings, *, questions: Sequence[str] | None = None, log: 
 
     return [
         Figure("warm_p50_ms", "warm answer latency p50", round(p50, 1), "ms", "", None),
-        Figure("warm_p95_ms", "warm answer latency p95", round(p95, 1), "ms", "≤ 150 ms", at_most("warm_p95_ms", p95)),
+        Figure("warm_p95_ms", "warm answer latency p95", round(p95, 1), "ms", "≤ 300 ms", at_most("warm_p95_ms", p95)),
         Figure("cold_ask_s", "cold `rag ask` (existing index)", round(cold.seconds, 2), "s", "≤ 3 s", at_most("cold_ask_s", cold.seconds)),
         Figure(
             "cold_ask_peak_rss_mb", "peak RSS of that `rag ask`",
-            None if cold.peak_rss_mb is None else round(cold.peak_rss_mb, 1), "MB", "≤ 600 MB",
+            None if cold.peak_rss_mb is None else round(cold.peak_rss_mb, 1), "MB", "≤ 1 GB",
             at_most("cold_ask_peak_rss_mb", cold.peak_rss_mb),
         ),  # fmt: skip
         Figure("torch_imported", "torch imported by `rag ask`", cold.torch_imported, "", "no", not cold.torch_imported),

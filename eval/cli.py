@@ -112,6 +112,7 @@ def evaluate_configs(
     *,
     progress: ProgressFactory | None = None,
     log=_say,
+    scoring: str = "answer",
 ) -> list[ConfigResult]:
     """Evaluate every configuration on ``items``; skipped ones carry the reason."""
     results: list[ConfigResult] = []
@@ -128,7 +129,11 @@ def evaluate_configs(
         setup = time.perf_counter() - started
         log(f"[{config.name}] answering {len(items)} questions")
         started = time.perf_counter()
-        evaluator = qa_evaluator(items, progress=(lambda total, desc, name=config.name: progress(total, f"{name} {desc}")) if progress else None)
+        evaluator = qa_evaluator(
+            items,
+            progress=(lambda total, desc, name=config.name: progress(total, f"{name} {desc}")) if progress else None,
+            scoring=scoring,
+        )
         by_name, merged = evaluator.evaluate_each(system)
         results.append(
             ConfigResult(
@@ -167,10 +172,25 @@ def run_eval(args: Any, settings: Settings) -> int:
 
     dataset = Path(args.dataset) if getattr(args, "dataset", None) else default_dataset_path()
     items = load_dataset(dataset)
+    limit = getattr(args, "limit", None)
+    if limit is not None:
+        if limit < 1:
+            raise InputError(f"--limit {limit} must be at least 1 (questions).")
+        items = items[:limit]
     corpus_arg = getattr(args, "corpus", None)
     if corpus_arg is not None and not corpus_arg:
         raise InputError("--corpus was given without paths: name the corpus files or folders to evaluate on.")
-    corpus = [Path(p) for p in corpus_arg] if corpus_arg else [bundled_corpus_dir()]
+    beside = dataset.parent / "corpus"
+    if corpus_arg:
+        corpus = [Path(p) for p in corpus_arg]
+    elif getattr(args, "dataset", None) and beside.is_dir():
+        corpus = [beside]  # a benchmark folder: qa.jsonl with its corpus/ beside it
+        _say(f"corpus: {beside.name}/ beside {dataset.name} (give --corpus to use another)")
+    else:
+        corpus = [bundled_corpus_dir()]
+    scoring = getattr(args, "scoring", None) or "auto"
+    if scoring == "auto":
+        scoring = "span" if getattr(args, "dataset", None) and beside.is_dir() else "answer"
     files, _ = find_files(corpus)  # raises InputError for a missing path
     if not files:
         raise InputError(f"No supported files in {', '.join(map(str, corpus))}; give .txt/.md/.html/.pdf/.docx files.")
@@ -178,7 +198,7 @@ def run_eval(args: Any, settings: Settings) -> int:
     require_eval_extras()
 
     started = time.perf_counter()
-    results = evaluate_configs(items, configs, settings, corpus, progress=_progress)
+    results = evaluate_configs(items, configs, settings, corpus, progress=_progress, scoring=scoring)
     elapsed = time.perf_counter() - started
 
     print(comparison_table(results))

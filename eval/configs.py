@@ -38,6 +38,12 @@ class EvalConfig:
 
 CONFIGS: tuple[EvalConfig, ...] = (
     EvalConfig("default", "the product as configured", keep_mode=True),
+    EvalConfig("rules", "the first reader: hand-written span rules", (("mode", "rules"),)),
+    EvalConfig(
+        "no-threshold",
+        "learned reader answering everything (min_confidence 0): the coverage-accuracy curve",
+        (("mode", "extractive"), ("min_confidence", 0.0)),
+    ),
     EvalConfig("dense", "dense (e5) retrieval only", (("retrieval", "dense"),)),
     EvalConfig("bm25", "lexical (jieba + BM25) retrieval only", (("retrieval", "lexical"),)),
     EvalConfig("hybrid", "hybrid retrieval (dense + BM25, RRF)", (("retrieval", "hybrid"),)),

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
+from rag.errors import InputError
 from rag.models import Answer, Chunk, Passage
 
 from .datasets import LANGS, TYPES, QAItem
-from .scoring import Judgement, judge
+from .scoring import Judgement, SpanJudgement, judge, judge_span
 
 Metrics = dict[str, float]
 ProgressFactory = Callable[[int, str], Any]  # (total, description) -> tqdm-like bar
@@ -39,6 +40,7 @@ RETRIEVAL_DEPTH = 10
 _SPACE = re.compile(r"\s+")
 _MISSING = "<evidence not in any indexed passage>"
 _NOTHING = "<nothing retrieved>"
+SCORINGS = ("answer", "span")  # headline rule: the dev-set answer rule, or the span-benchmark rule
 
 
 class System(Protocol):
@@ -233,6 +235,29 @@ class AnswerRecord:
     judgement: Judgement
     latency_ms: float
     timings_ms: dict[str, float] = field(default_factory=dict)
+    span: SpanJudgement | None = None  # short-answer EM/F1 (items with gold spellings)
+    scoring: str = "answer"  # "span": the headline verdict is the span-benchmark rule
+
+    @property
+    def correct(self) -> bool:
+        """The headline verdict: the span rule on span benchmarks, the answer rule elsewhere."""
+        if self.scoring == "span" and self.span is not None:
+            return self.span.correct
+        return self.judgement.correct
+
+    @property
+    def confidence(self) -> float:
+        try:
+            return float(self.answer.get("confidence") or 0.0)
+        except (TypeError, ValueError):
+            return 0.0
+
+    @property
+    def kind(self) -> str:
+        """What the question asks for (number, who, when, where, which, list, what...)."""
+        from rag.answering.question import question_kind
+
+        return question_kind(self.item.question, self.item.lang)
 
     @property
     def refused(self) -> bool:
@@ -258,9 +283,14 @@ class AnswerEvaluator(Evaluator):
     name = "answers"
     primary_metric = "accuracy"
 
-    def __init__(self, items: Sequence[QAItem], *, progress: ProgressFactory | None = None) -> None:
+    def __init__(
+        self, items: Sequence[QAItem], *, progress: ProgressFactory | None = None, scoring: str = "answer"
+    ) -> None:
+        if scoring not in SCORINGS:
+            raise InputError(f"Unknown scoring {scoring!r}: use one of {', '.join(SCORINGS)}.")
         self.items = list(items)
         self.progress = progress
+        self.scoring = scoring
 
     def evaluate(self, system: System) -> EvalResult:
         bar = _bar(self.progress, len(self.items), self.name)
@@ -270,7 +300,12 @@ class AnswerEvaluator(Evaluator):
             answer = system.ask(item.question)
             latency = (time.perf_counter() - started) * 1000
             data = answer.to_dict() if hasattr(answer, "to_dict") else dict(answer)
-            records.append(AnswerRecord(item, data, judge(item, data), latency, dict(data.get("timings_ms") or {})))
+            records.append(
+                AnswerRecord(
+                    item, data, judge(item, data), latency, dict(data.get("timings_ms") or {}),
+                    span=judge_span(item, data), scoring=self.scoring,
+                )
+            )
             _tick(bar)
         _close(bar)
         return EvalResult(self.metrics(records), tuple(records))
@@ -279,8 +314,12 @@ class AnswerEvaluator(Evaluator):
     def metrics(records: Sequence[AnswerRecord]) -> Metrics:
         """Answer metrics of ``records`` overall and per language and question type."""
         out: Metrics = {}
-        for group in (None, *_group_names()):
-            subset = [r for r in records if group is None or group in _groups(r.item)]
+        kinds = sorted({f"kind:{r.kind}" for r in records if r.item.answerable})
+        for group in (None, *_group_names(), *kinds):
+            subset = [
+                r for r in records
+                if group is None or group in _groups(r.item) or (r.item.answerable and group == f"kind:{r.kind}")
+            ]
             if not subset:
                 continue
             prefix = f"{group}/" if group else ""
@@ -288,8 +327,11 @@ class AnswerEvaluator(Evaluator):
             unanswerable = [r for r in subset if not r.item.answerable]
             values: dict[str, float | None] = {
                 "n": float(len(subset)),
-                "accuracy": _mean(r.judgement.correct for r in subset),
-                "answerable_accuracy": _mean(r.judgement.correct for r in answerable),
+                "accuracy": _mean(r.correct for r in subset),
+                "answerable_accuracy": _mean(r.correct for r in answerable),
+                "lenient_accuracy": _mean(r.span.lenient for r in answerable if r.span) if any(r.span for r in answerable) else None,
+                "em": _mean(r.span.em for r in answerable if r.span) if any(r.span for r in answerable) else None,
+                "f1": _mean(r.span.f1 for r in answerable if r.span) if any(r.span for r in answerable) else None,
                 "refusal_rate": _mean(r.refused for r in unanswerable),
                 "false_refusal_rate": _mean(r.refused for r in answerable),
                 "citation_hit": _mean(bool(r.judgement.citation_hit) for r in answerable),
@@ -337,12 +379,48 @@ class SequentialEvaluator(Evaluator):
         return results, EvalResult(merged, tuple(records))
 
 
-def qa_evaluator(items: Sequence[QAItem], *, progress: ProgressFactory | None = None) -> SequentialEvaluator:
+def coverage_curve(records: Sequence[AnswerRecord], thresholds: Sequence[float] | None = None) -> list[dict[str, float]]:
+    """Accuracy of the answers kept at each confidence threshold, and the share kept (coverage).
+
+    Over answerable questions: an answer is kept when it was given (not refused) with confidence
+    >= the threshold. With ``min_confidence=0`` (the ``no-threshold`` eval configuration) every
+    answer is given, so the curve shows what each threshold would trade."""
+    answerable = [r for r in records if r.item.answerable]
+    if not answerable:
+        return []
+    points = []
+    for t in thresholds or [i / 20 for i in range(20)]:
+        kept = [r for r in answerable if not r.refused and r.confidence >= t]
+        points.append(
+            {
+                "threshold": t,
+                "coverage": len(kept) / len(answerable),
+                "accuracy": (sum(r.correct for r in kept) / len(kept)) if kept else float("nan"),
+            }
+        )
+    return points
+
+
+def calibration_table(records: Sequence[AnswerRecord], bins: int = 5) -> list[dict[str, float]]:
+    """Share right among given answers per confidence bin (calibrated: about the bin's confidence)."""
+    given = [r for r in records if r.item.answerable and not r.refused]
+    out = []
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        inside = [r for r in given if lo <= r.confidence < hi or (b == bins - 1 and r.confidence == 1.0)]
+        if inside:
+            out.append({"low": lo, "high": hi, "n": len(inside), "mean_confidence": sum(r.confidence for r in inside) / len(inside), "accuracy": sum(r.correct for r in inside) / len(inside)})
+    return out
+
+
+def qa_evaluator(
+    items: Sequence[QAItem], *, progress: ProgressFactory | None = None, scoring: str = "answer"
+) -> SequentialEvaluator:
     """Answer then retrieval metrics on one QA set (what ``rag eval`` runs per configuration).
 
     Answers go first so their latency includes embedding each question (unless the embedding
     cache already holds it from an earlier run).
     """
     return SequentialEvaluator(
-        [AnswerEvaluator(items, progress=progress), RetrievalEvaluator(items, progress=progress)]
+        [AnswerEvaluator(items, progress=progress, scoring=scoring), RetrievalEvaluator(items, progress=progress)]
     )

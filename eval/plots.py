@@ -65,6 +65,31 @@ def latency_plot(results: Sequence[ConfigResult], path: Path) -> Path:
     return path
 
 
+def coverage_plot(results: Sequence[ConfigResult], path: Path) -> Path | None:
+    """Accuracy of the kept answers against coverage, as the confidence threshold rises."""
+    from .evaluators import coverage_curve
+
+    shown = [r for r in results if not r.skipped and any(a.confidence for a in r.answers)]
+    if not shown:
+        return None
+    fig = _figure(6.0, 4.2)
+    ax = fig.add_subplot()
+    for r in shown:
+        points = [p for p in coverage_curve(r.answers) if p["coverage"] > 0]
+        ax.plot([100 * p["coverage"] for p in points], [100 * p["accuracy"] for p in points], marker=".", label=r.name)
+    ax.set_xlabel("coverage: % of answerable questions answered")
+    ax.set_ylabel("accuracy of the answers given (%)")
+    ax.set_xlim(0, 102)
+    ax.set_ylim(0, 102)
+    ax.set_title("Coverage vs accuracy over the confidence threshold")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
 def write_plots(results: Sequence[ConfigResult], out_dir: Path) -> list[Path]:
-    """accuracy.png and latency.png in ``out_dir``."""
-    return [accuracy_plot(results, out_dir / "accuracy.png"), latency_plot(results, out_dir / "latency.png")]
+    """accuracy.png, latency.png and (when answers carry confidence) coverage.png in ``out_dir``."""
+    plots = [accuracy_plot(results, out_dir / "accuracy.png"), latency_plot(results, out_dir / "latency.png")]
+    coverage = coverage_plot(results, out_dir / "coverage.png")
+    return plots + ([coverage] if coverage else [])

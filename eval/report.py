@@ -9,13 +9,18 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .datasets import LANGS, TYPES, QAItem
-from .evaluators import AnswerRecord, Metrics, RetrievalRecord
+from .evaluators import AnswerRecord, Metrics, RetrievalRecord, calibration_table, coverage_curve
 
 # (column title, metric key, kind) of the comparison table; kind: "pct" or "ms" or "num"
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("accuracy", "accuracy", "pct"),
     ("zh", "zh/accuracy", "pct"),
     ("en", "en/accuracy", "pct"),
+    ("EM", "em", "pct"),
+    ("F1", "f1", "pct"),
+    ("zh F1", "zh/f1", "pct"),
+    ("en F1", "en/f1", "pct"),
+    ("lenient", "lenient_accuracy", "pct"),
     ("unans. refused", "refusal_rate", "pct"),
     ("false refusals", "false_refusal_rate", "pct"),
     ("cit. hit", "citation_hit", "pct"),
@@ -74,8 +79,9 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def comparison_table(results: Sequence[ConfigResult]) -> str:
     """One row per configuration (skipped ones say why); first-token columns only when some
     configuration streamed its answers."""
+    optional = ("first_token", "em", "f1", "zh/f1", "en/f1", "lenient")
     columns = [
-        c for c in COLUMNS if not c[1].startswith("first_token") or any(c[1] in r.metrics for r in results)
+        c for c in COLUMNS if not c[1].startswith(optional) or any(c[1] in r.metrics for r in results)
     ]
     header = ["config", *(title for title, _, _ in columns)]
     rows = []
@@ -92,7 +98,14 @@ def headline(result: ConfigResult) -> str:
     m = result.metrics
     return (
         f"{result.name}: accuracy {fmt(m.get('accuracy'), 'pct')} (zh {fmt(m.get('zh/accuracy'), 'pct')}, "
-        f"en {fmt(m.get('en/accuracy'), 'pct')}); unanswerable refused {fmt(m.get('refusal_rate'), 'pct')}, "
+        f"en {fmt(m.get('en/accuracy'), 'pct')})"
+        + (
+            f"; short answer EM {fmt(m.get('em'), 'pct')} F1 {fmt(m.get('f1'), 'pct')} "
+            f"(zh {fmt(m.get('zh/f1'), 'pct')}, en {fmt(m.get('en/f1'), 'pct')}), lenient {fmt(m.get('lenient_accuracy'), 'pct')}"
+            if "f1" in m
+            else ""
+        )
+        + f"; unanswerable refused {fmt(m.get('refusal_rate'), 'pct')}, "
         f"false refusals {fmt(m.get('false_refusal_rate'), 'pct')}; citation hit {fmt(m.get('citation_hit'), 'pct')}; "
         f"hit@1 {fmt(m.get('hit@1'), 'pct')}, hit@5 {fmt(m.get('hit@5'), 'pct')}; "
         f"latency p50 {fmt(m.get('answer_ms_p50'), 'ms')} ms, p95 {fmt(m.get('answer_ms_p95'), 'ms')} ms "
@@ -127,7 +140,7 @@ def expected_text(item: QAItem) -> str:
 # ----------------------------------------------------------------------------- metrics.json
 def split_metrics(metrics: Metrics) -> dict[str, Any]:
     """Flat ``"zh/accuracy"`` keys -> ``{"overall": ..., "by_lang": {"zh": ...}, "by_type": ...}``."""
-    out: dict[str, Any] = {"overall": {}, "by_lang": {}, "by_type": {}}
+    out: dict[str, Any] = {"overall": {}, "by_lang": {}, "by_type": {}, "by_kind": {}}
     for key, value in metrics.items():
         value = None if isinstance(value, float) and math.isnan(value) else value
         group, _, name = key.rpartition("/")
@@ -137,6 +150,8 @@ def split_metrics(metrics: Metrics) -> dict[str, Any]:
             out["by_lang"].setdefault(group, {})[name] = value
         elif group in TYPES:
             out["by_type"].setdefault(group, {})[name] = value
+        elif group.startswith("kind:"):
+            out["by_kind"].setdefault(group[5:], {})[name] = value
     return out
 
 
@@ -151,11 +166,16 @@ def metrics_document(results: Sequence[ConfigResult], *, dataset: str, corpus: S
             "description": r.description,
             **split_metrics(r.metrics),
             "seconds": {"setup": round(r.setup_s, 2), "eval": round(r.eval_s, 2)},
+            "coverage_curve": coverage_curve(r.answers),
+            "calibration": calibration_table(r.answers),
             "questions": [
                 {
                     "id": a.item.id,
-                    "correct": a.judgement.correct,
+                    "correct": a.correct,
                     "reason": a.judgement.reason,
+                    "short_answer": a.answer.get("short_answer"),
+                    "confidence": a.answer.get("confidence"),
+                    **({"em": a.span.em, "f1": round(a.span.f1, 4)} if a.span else {}),
                     "refused": a.refused,
                     "citation_hit": a.judgement.citation_hit,
                     "gold_rank": ranks.get(a.item.id),
@@ -178,12 +198,15 @@ def write_metrics_json(path: Path, document: dict) -> None:
 
 
 # ----------------------------------------------------------------------------- report.md
-def _group_table(result: ConfigResult, groups: Sequence[str]) -> str:
+SPAN_GROUP_METRICS: tuple[str, ...] = ("n", "accuracy", "em", "f1", "lenient_accuracy", "false_refusal_rate")
+
+
+def _group_table(result: ConfigResult, groups: Sequence[str], metrics: Sequence[str] = GROUP_METRICS) -> str:
     m = result.metrics
     present = [g for g in groups if f"{g}/n" in m]
     kinds = {"n": "int", "mrr@10": "num", "ndcg@10": "num"}
-    rows = [[g, *(fmt(m.get(f"{g}/{k}"), kinds.get(k, "pct")) for k in GROUP_METRICS)] for g in present]
-    return markdown_table(["", *GROUP_METRICS], rows)
+    rows = [[g, *(fmt(m.get(f"{g}/{k}"), kinds.get(k, "pct")) for k in metrics)] for g in present]
+    return markdown_table(["", *metrics], rows)
 
 
 def _passage_lines(record: RetrievalRecord | None) -> list[str]:
@@ -238,7 +261,14 @@ def render_markdown(results: Sequence[ConfigResult], *, dataset: str, corpus: Se
             continue
         parts += [f"## {r.name}", "", headline(r), "", "### By language", "", _group_table(r, LANGS), ""]
         parts += ["### By question type", "", _group_table(r, TYPES), ""]
-        wrong = [a for a in r.answers if not a.judgement.correct]
+        kinds = sorted({k.split("/")[0] for k in r.metrics if k.startswith("kind:")})
+        if kinds:
+            parts += ["### By question kind (what is asked)", "", _group_table(r, kinds, SPAN_GROUP_METRICS), ""]
+        table = calibration_table(r.answers)
+        if table and any(a.confidence for a in r.answers):
+            parts += ["### Calibration (answered questions per confidence bin)", ""]
+            parts += [markdown_table(["confidence", "n", "mean confidence", "right"], [[f"{b['low']:.1f}–{b['high']:.1f}", str(b["n"]), f"{b['mean_confidence']:.2f}", fmt(b["accuracy"], "pct")] for b in table]), ""]
+        wrong = [a for a in r.answers if not a.correct]
         parts += [f"### Wrong answers ({len(wrong)} of {len(r.answers)})", ""]
         by_id = {rr.item.id: rr for rr in r.retrieval}
         for a in wrong:
@@ -246,7 +276,8 @@ def render_markdown(results: Sequence[ConfigResult], *, dataset: str, corpus: Se
             parts += [
                 f"- **{a.item.id}** ({a.item.lang}, {a.item.type}) {a.item.question}",
                 f"  - expected: {expected_text(a.item)}" + (f" — in `{a.item.doc}`" if a.item.doc else ""),
-                f"  - got: {got}" + (" (refused)" if a.refused else ""),
+                f"  - got: {got}" + (" (refused)" if a.refused else "")
+                + (f" — short answer: {a.answer.get('short_answer')!r}, confidence {a.confidence:.2f}" if not a.refused else ""),
                 f"  - why wrong: {a.judgement.reason}",
             ]
             parts += _passage_lines(by_id.get(a.item.id)) if a.item.answerable else _retrieved_for_unanswerable(a)

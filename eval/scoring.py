@@ -112,3 +112,74 @@ def _as_mapping(answer: Mapping[str, Any] | Any) -> Mapping[str, Any]:
             "(answer, refused, citations)."
         )
     return data
+
+
+# ----------------------------------------------------------------------------- span benchmarks
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+_MIXED_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W\u3400-\u9fff\uf900-\ufaff]+", re.UNICODE)
+_ARTICLES = {"a", "an", "the"}
+
+
+def span_tokens(text: str) -> list[str]:
+    """SQuAD/CMRC-style tokens: each Chinese character, each Latin word or number; punctuation,
+    case and English articles dropped."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return [t for t in _MIXED_TOKEN.findall(folded) if t not in _ARTICLES]
+
+
+def exact_match(prediction: str, gold: str) -> float:
+    return float(span_tokens(prediction) == span_tokens(gold))
+
+
+def f1_score(prediction: str, gold: str) -> float:
+    from collections import Counter
+
+    pred, ref = span_tokens(prediction), span_tokens(gold)
+    if not pred or not ref:
+        return float(pred == ref)
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _squeeze(text: str) -> str:
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+def span_correct(short_answer: str | None, golds: Sequence[str]) -> bool:
+    """The benchmark rule: the short answer holds a gold spelling and is at most 3x as long (+2)."""
+    if not short_answer:
+        return False
+    got = _squeeze(short_answer)
+    return any(g and g in got and len(got) <= 3 * len(g) + 2 for g in map(_squeeze, golds))
+
+
+@dataclass(frozen=True)
+class SpanJudgement:
+    correct: bool
+    em: float
+    f1: float
+    lenient: bool  # the whole answer (<= 400 characters) holds a gold spelling
+
+
+def judge_span(item: QAItem, answer: Mapping[str, Any] | Any) -> SpanJudgement | None:
+    """Span-benchmark verdict on ``short_answer`` (None for items without gold spellings)."""
+    data = _as_mapping(answer)
+    golds = [s for group in item.expect for s in group]
+    if not item.answerable or not golds:
+        return None
+    refused = bool(data.get("refused"))
+    short = None if refused else data.get("short_answer")
+    short = short if isinstance(short, str) else None
+    text = str(data.get("answer") or "")
+    lenient = not refused and len(text) <= MAX_ANSWER_CHARS and not missing_groups(item.expect, text)
+    if short is None:
+        return SpanJudgement(False, 0.0, 0.0, lenient)
+    return SpanJudgement(
+        span_correct(short, golds),
+        max(exact_match(short, g) for g in golds),
+        max(f1_score(short, g) for g in golds),
+        lenient,
+    )

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", parents=[common], help="answer a question with cited passages")
     ask.add_argument("question", nargs="?", help="the question; with --json and none, one question per stdin line")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
-    ask.add_argument("--mode", choices=["extractive", "llm"], help="answer mode (env RAG_MODE)")
+    ask.add_argument("--mode", choices=["extractive", "rules", "llm"], help="answer mode (env RAG_MODE)")
     ask.add_argument("-k", type=int, help="number of passages to retrieve (1..50)")
 
     ingest = sub.add_parser("ingest", parents=[common], help="add new and changed files (folders are walked)")
@@ -73,7 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", type=Path, help="write metrics.json, report.md and plots here")
     ev.add_argument("--config", action="append", dest="configs", help="configuration(s) to compare, e.g. default naive dense bm25")
     ev.add_argument("--corpus", type=Path, nargs="*", help="corpus files/folders for the eval index (default: bundled)")
-    ev.add_argument("--mode", choices=["extractive", "llm"], help="answer mode for the default configuration")
+    ev.add_argument("--mode", choices=["extractive", "rules", "llm"], help="answer mode for the default configuration")
+    ev.add_argument(
+        "--scoring", choices=["auto", "answer", "span"], default="auto",
+        help="headline rule: answer (dev-set rules) or span (benchmarks: short_answer must be the span); "
+        "auto = span for a dataset with a corpus/ folder beside it",
+    )
+    ev.add_argument("--limit", type=int, help="evaluate only the first N questions (a quick look)")
 
     bench = sub.add_parser("bench", parents=[common], help="speed and memory figures")
     bench.add_argument("--json", type=Path, dest="json_out", help="also write the figures as JSON")

@@ -39,3 +39,7 @@ class MissingDependencyError(RagError):
             f"{purpose} needs the '{package}' package, which is not installed. "
             f"Install it with: pip install 'bilingual-news-rag[{extra}]'  (or: pip install {package})"
         )
+
+
+class ModelFileError(RagError):
+    """A shipped model file is missing or unreadable (reinstall the package that ships it)."""

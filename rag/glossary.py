@@ -121,6 +121,13 @@ class Glossary:
             forms.extend(z.strip() for z in parts[1].split("|") if z.strip() and z.strip() not in forms)
         return cls({english: tuple(forms) for english, forms in entries.items()})
 
+    def merged(self, other: "Glossary") -> "Glossary":
+        """This glossary with ``other``'s entries added (its forms first where both have a term)."""
+        entries = {k: tuple(v) for k, v in self.entries.items()}
+        for english, forms in other.entries.items():
+            entries[english] = tuple(dict.fromkeys((*forms, *entries.get(english, ()))))
+        return Glossary(entries)
+
     # -- use ----------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.entries)

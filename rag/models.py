@@ -128,6 +128,8 @@ class Answer:
     grounded: bool = True
     warnings: tuple[str, ...] = ()
     standalone_question: str | None = None  # a follow-up as it was searched, when rewritten
+    short_answer: str | None = None  # the bare span as it should be judged; None when refused
+    confidence: float = 0.0  # calibrated 0..1: among answers with confidence >= c, about c are right
 
     def to_dict(self) -> dict[str, Any]:
         extra = {"standalone_question": self.standalone_question} if self.standalone_question else {}
@@ -141,5 +143,7 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "grounded": self.grounded,
             "warnings": list(self.warnings),
+            "short_answer": None if self.refused else self.short_answer,
+            "confidence": round(float(self.confidence), 4),
             **extra,
         }

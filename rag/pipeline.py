@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import IndexMissingError, InputError, RagError
 from .models import Answer, Article, Chunk, Passage
@@ -88,7 +88,11 @@ class Pipeline:
             if self._glossary is None:
                 from .glossary import Glossary
 
-                self._glossary = Glossary.load_default()
+                glossary = Glossary.load_default()
+                user = Path(self.settings.home) / "glossary.tsv"
+                if user.is_file():  # the user's own domain terms, merged over the shipped ones
+                    glossary = glossary.merged(Glossary.from_file(user))
+                self._glossary = glossary
             return self._glossary
 
     def expected_shape(self) -> dict:
@@ -322,6 +326,32 @@ class Pipeline:
         )
         return HybridRetriever(self.store(), self.backend, config)
 
+    def widen(self, passages: Sequence[Passage], reach: int) -> list[Passage]:
+        """Each passage grown by up to ``reach`` characters of its article on both sides, cut at
+        sentence ends: a chunk that begins "他说" or ends before the figure is read in context."""
+        from dataclasses import replace
+
+        store = self.store()
+        articles: dict[tuple[str, int], Any] = {}
+        out = []
+        for p in passages:
+            c = p.chunk
+            key = (c.source, c.article_ordinal)
+            if key not in articles:
+                articles[key] = store.article(*key)
+            article = articles[key]
+            if article is None or article.text[c.start : c.end] != c.text:
+                out.append(p)
+                continue
+            text = article.text
+            a, b = max(0, c.start - reach), min(len(text), c.end + reach)
+            ends = [i for i in (text.find(m, a, c.start) for m in "。！？!?\n") if i >= 0]
+            a = min(ends) + 1 if a > 0 and ends else (0 if a == 0 else c.start)
+            right = max(text.rfind(m, c.end, b) for m in "。！？!?\n")
+            b = right + 1 if right >= 0 else (c.end if b < len(text) else b)
+            out.append(replace(p, chunk=replace(c, text=text[a:b], start=a, end=b)))
+        return out
+
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         question = self.validate_question(question)
         return self.hybrid().retrieve(self.analyze(question), k or self.settings.k)
@@ -380,6 +410,9 @@ class Pipeline:
         query = self.analyze(standalone)
         t_retrieve = time.perf_counter()
         passages = self.hybrid().retrieve(query, k)
+        reach = getattr(answerer, "context_chars", 0)
+        if reach:  # the reader reads each passage with the sentences around it in its article
+            passages = self.widen(passages, reach)
         t_answer = time.perf_counter()
         answer: Answer | None = None
         first_token: float | None = None

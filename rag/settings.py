@@ -19,7 +19,7 @@ else:  # Python 3.10: the same parser, from PyPI (a dependency there; see pyproj
 ENV_PREFIX = "RAG_"
 # Environment variables that stand in when the RAG_* one is unset.
 ENV_FALLBACKS = {"llm_base_url": "OPENAI_BASE_URL", "llm_api_key": "OPENAI_API_KEY"}
-MODES = ("extractive", "llm")
+MODES = ("extractive", "rules", "llm")  # extractive = the learned reader; rules = the old hand rules
 VECTOR_STORES = ("faiss", "milvus")
 
 
@@ -54,6 +54,8 @@ class Settings:
     milvus_uri: str | None = None
     ann_threshold: int = 50_000  # chunks from which the dense index is approximate (rag.vectors)
     max_question_chars: int = 2000
+    read_k: int = 3  # passages the reader reads (of the k retrieved)
+    min_confidence: float | None = None  # refuse below this; None = the threshold fitted on dev data
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -66,6 +68,10 @@ class Settings:
             raise InputError(f"Unknown retrieval {self.retrieval!r}: use hybrid, dense or lexical.")
         if not 32 <= self.chunk_tokens <= 2000:
             raise InputError(f"chunk_tokens={self.chunk_tokens} is out of range: use 32..2000.")
+        if not 1 <= self.read_k <= 20:
+            raise InputError(f"read_k={self.read_k} is out of range: use 1..20.")
+        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
+            raise InputError(f"min_confidence={self.min_confidence} is out of range: use 0..1.")
         if self.ann_threshold < 1:
             raise InputError(f"ann_threshold={self.ann_threshold} must be at least 1 (chunks).")
         if not 1 <= self.k <= 50:

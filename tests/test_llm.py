@@ -129,7 +129,7 @@ def test_a_wrong_number_is_repaired_with_the_extractive_answer():
         "内蒙古全区已建成多少个社工站？", "内蒙古全区已建成社工站950个[1]。", given, language="zh"
     )
     assert "950" not in answer.answer and "850" in answer.answer
-    assert answer.mode == "extractive" and answer.grounded
+    assert answer.mode == ExtractiveAnswerer.mode and answer.grounded
     assert any("950" in w and "extractive" in w for w in answer.warnings)
 
 

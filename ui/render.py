@@ -20,6 +20,8 @@ LABELS = {
         "open": "Show passage",
         "score": "score",
         "searched": "Searched for: ",
+        "short": "Answer",
+        "confidence": "confidence",
     },
     "zh": {
         "sources": "来源",
@@ -29,6 +31,8 @@ LABELS = {
         "open": "展开段落",
         "score": "相关度",
         "searched": "按此问题检索：",
+        "short": "答案",
+        "confidence": "置信度",
     },
 }
 
@@ -149,6 +153,14 @@ def answer_html(answer: Answer | Mapping[str, Any], uid: str) -> str:
         )
     else:
         parts.append(f'<div class="rag-text">{answer_text_html(data.get("answer", ""), numbers, uid)}</div>')
+        short, confidence = data.get("short_answer"), data.get("confidence")
+        if short or isinstance(confidence, (int, float)):
+            level = "high" if (confidence or 0) >= 0.7 else "medium" if (confidence or 0) >= 0.4 else "low"
+            shown = f'{labels["short"]}: <b>{_text(short)}</b> · ' if short else ""
+            parts.append(
+                f'<div class="rag-confidence rag-confidence-{level}">{shown}'
+                f'{labels["confidence"]} {round(100 * float(confidence or 0))}%</div>'
+            )
     if data.get("grounded") is False and not data.get("refused"):
         parts.append(f'<div class="rag-warning">{labels["ungrounded"]}</div>')
     for warning in data.get("warnings") or []:
@@ -192,6 +204,8 @@ a.rag-ref:hover { background: var(--color-accent); color: white !important; }
 .rag-refusal-title { font-weight: 600; }
 .rag-refusal-hint { font-size: .85em; opacity: .8; margin-top: .2em; }
 .rag-standalone { font-size: .85em; opacity: .75; margin-bottom: .3em; }
+.rag-confidence { margin-top: .35em; font-size: .8em; opacity: .85; }
+.rag-confidence-high { color: #1e6b34; } .rag-confidence-medium { color: #7a5a00; } .rag-confidence-low { color: #8a2a1c; }
 .rag-warning { margin-top: .5em; padding: .4em .7em; border-radius: 8px; font-size: .85em;
   background: #fdecea; border: 1px solid #f5b7b1; color: #7b241c; }
 .rag-error { padding: .6em .9em; border-radius: 10px; background: #fdecea; border: 1px solid #f5b7b1;

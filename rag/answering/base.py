@@ -43,8 +43,10 @@ class Answerer(ABC):
         """Mode-specific answering."""
 
 
-def refusal(question: str, language: str, mode: str, *, warnings: Sequence[str] = ()) -> Answer:
-    """The honest "the articles don't say" answer."""
+def refusal(
+    question: str, language: str, mode: str, *, warnings: Sequence[str] = (), confidence: float = 0.0
+) -> Answer:
+    """The honest "the articles don't say" answer; ``confidence`` is that of the answer withheld."""
     return Answer(
         question=question,
         answer=REFUSAL[language],
@@ -52,4 +54,5 @@ def refusal(question: str, language: str, mode: str, *, warnings: Sequence[str] 
         language=language,
         mode=mode,
         warnings=tuple(warnings),
+        confidence=confidence,
     )

@@ -114,9 +114,10 @@ def _strip(clause: Clause) -> Clause:
 
 
 class ExtractiveAnswerer(Answerer):
-    """Default mode: evidence selection and span extraction, no language model."""
+    """The first reader (mode ``rules``): hand-written evidence selection and span rules, kept for
+    comparison and for follow-up rewriting; the default is the learned reader (``reader/``)."""
 
-    mode = "extractive"
+    mode = "rules"
 
     def __init__(self, context: QuestionContext | None = None, *, min_score: float = MIN_SCORE) -> None:
         self._context = context
@@ -316,7 +317,7 @@ class ExtractiveAnswerer(Answerer):
     def _compose(self, question: str, language: str, found: list[tuple[Clause, Span]]) -> Answer:
         citations: list[Citation] = []
         numbers: dict[str, int] = {}
-        pieces, quotes = [], []
+        pieces, quotes, shorts = [], [], []
         for clause, span in found:
             chunk = clause.passage.chunk
             n = numbers.get(chunk.chunk_id)
@@ -339,9 +340,11 @@ class ExtractiveAnswerer(Answerer):
                 # The clause is the answer: say the sentence it stands in, trimmed around it.
                 said = _trim(clause.sentence, span.start - clause.sent_start, span.end - clause.sent_start, limit=160)
                 pieces.append(f"“{said}” [{n}]" if language == "en" else f"{said} [{n}]")
+                shorts.append(span.text)
                 continue
             said = span.english if language == "en" else span.text
             pieces.append(f"{said} [{n}]")
+            shorts.append(span.text)
             quote = _trim(clause.text, span.start - clause.start, span.end - clause.start)
             if quote != span.text and quote not in quotes:
                 quotes.append(quote)
@@ -360,6 +363,8 @@ class ExtractiveAnswerer(Answerer):
             language=language,
             mode=self.mode,
             citations=tuple(citations),
+            short_answer="；".join(shorts),
+            confidence=1.0,  # the rules have no calibrated confidence: an answer is all or nothing
         )
 
 

