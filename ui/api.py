@@ -177,7 +177,13 @@ def create_api(service: "ChatService") -> "FastAPI":
             fields = parse_ask(body)
         except InputError as err:
             return _error(400, str(err))
-        service.check_request(fields["mode"], fields["k"])  # InputError -> 422
+        mode, _ = service.check_request(fields["mode"], fields["k"])  # InputError -> 422
+        from .service import clarification
+
+        question = service.pipeline.validate_question(fields["question"])  # InputError -> 422
+        asked_back = clarification(question, fields["history"], mode)
+        if asked_back is not None:  # a bare follow-up as the first question: ask what it refers to
+            return {**asked_back.to_dict(), "clarification": True}
         service.check_ready()  # during the first build: 503 + Retry-After at once, never a wait
         with service.ask_slot():  # ServerBusyError -> 503 + Retry-After (shared with the chat UI)
             answer = await run_in_threadpool(

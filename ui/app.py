@@ -55,19 +55,145 @@ def theme() -> "gr.themes.Base":
 
 
 # ------------------------------------------------------------------------- handlers
+def _index_counts(service: "ChatService") -> tuple[int, int, int] | None:
+    """(files, articles, passages) in the index now; None when it cannot be read."""
+    try:
+        articles = service.articles()
+    except RagError:
+        return None
+    files = {a["source"] for a in articles}
+    return len(files), len(articles), sum(int(a.get("n_chunks") or 0) for a in articles)
+
+
+def _badge(kind: str, label: str, detail: str) -> str:
+    return (
+        f'<div class="rag-status rag-status-{kind}" role="status"><span class="rag-status-label">{label}</span>'
+        f'<span class="rag-status-detail">{detail}</span></div>'
+    )
+
+
 def _status_html(service: "ChatService") -> str:
+    """The header's index status: a coloured text label (no emoji) and the current counts."""
     status = service.status
     if status.state == "ready":
-        return f'<div class="rag-status rag-ok">{render._text(status.message)}</div>'
+        counts = _index_counts(service)
+        if counts is None:
+            return _badge("ok", "Ready · 就绪", "")
+        files, articles, passages = counts
+        return _badge(
+            "ok", "Ready · 就绪",
+            f"{files} file{'s' * (files != 1)} · {articles} article{'s' * (articles != 1)} · "
+            f"{passages} passage{'s' * (passages != 1)} indexed",
+        )
     if status.state == "failed":
-        return f'<div class="rag-error">{render._text(status.message)}</div>'
+        from .service import public_message
+
+        return _badge("error", "Error · 出错", render._text(public_message(status.message)))
     if status.total:
         pct = 100 * status.done / max(status.total, 1)
-        return (
-            f'<div class="rag-status rag-busy">First start: building the index from the sample corpus — '
-            f"{render._text(status.message)} {status.done}/{status.total} ({pct:.0f}%)</div>"
+        return _badge(
+            "busy", "Building the index · 正在建立索引",
+            f"first start, sample corpus: {render._text(status.message)} {status.done}/{status.total} ({pct:.0f}%)",
         )
-    return f'<div class="rag-status rag-busy">{render._text(status.message or "Preparing the index…")}</div>'
+    return _badge("busy", "Starting · 启动中", render._text(status.message or "Preparing the index…"))
+
+
+# ------------------------------------------------------------------------- conversations (browser storage)
+MAX_CHATS = 30  # conversations kept in the browser, newest first
+MAX_CHAT_MESSAGES = 80  # messages kept per conversation
+TITLE_CHARS = 42
+STORE_KEY = "rag-conversations-v1"
+
+
+def _message_text(message: Any) -> str:
+    """A chat message's content as one string (Gradio hands back a list of content parts)."""
+    content = message.get("content") if isinstance(message, dict) else message
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
+def _plain(html_text: str) -> str:
+    import html as html_lib
+    import re
+
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html_text)).split())
+
+
+def _chat_title(chat: list, history: list) -> str:
+    first = str(history[0][0]) if history else next(
+        (_plain(_message_text(m)) for m in chat if isinstance(m, dict) and m.get("role") == "user"), ""
+    )
+    first = " ".join(first.split()) or "Chat"
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
+
+
+def _chats(store: Any) -> list[dict]:
+    chats = store.get("chats") if isinstance(store, dict) else None
+    return [c for c in (chats or []) if isinstance(c, dict) and isinstance(c.get("id"), str)]
+
+
+def chat_choices(store: Any) -> list[tuple[str, str]]:
+    """(title, id) of the saved conversations, newest first."""
+    return [(str(c.get("title") or "Chat"), c["id"]) for c in _chats(store)]
+
+
+def save_chat(store: Any, current: str | None, chat: list, history: list) -> tuple[dict, str | None]:
+    """The browser store with this conversation saved (as the newest); its id."""
+    chats = _chats(store)
+    messages = [
+        {"role": m.get("role"), "content": _message_text(m)}
+        for m in (chat or []) if isinstance(m, dict) and m.get("role") in ("user", "assistant")
+    ][-MAX_CHAT_MESSAGES:]
+    if not messages:
+        return {"current": current, "chats": chats}, current
+    current = current or uuid.uuid4().hex[:12]
+    entry = {
+        "id": current,
+        "title": _chat_title(messages, list(history or [])),
+        "updated": time.time(),
+        "messages": messages,
+        "history": [[str(q), str(a)] for q, a in (history or [])][-MAX_CHAT_MESSAGES:],
+    }
+    chats = [entry] + [c for c in chats if c["id"] != current]
+    return {"current": current, "chats": chats[:MAX_CHATS]}, current
+
+
+def open_chat(store: Any, chat_id: str | None) -> tuple[list, list, str | None]:
+    """(chat messages, history, id) of a saved conversation; an empty new one if it is gone."""
+    for entry in _chats(store):
+        if entry["id"] == chat_id:
+            messages = [
+                {"role": m.get("role"), "content": str(m.get("content") or "")}
+                for m in entry.get("messages") or [] if isinstance(m, dict) and m.get("role") in ("user", "assistant")
+            ]
+            pairs = [list(map(str, t)) for t in entry.get("history") or [] if isinstance(t, list) and len(t) == 2]
+            return messages, pairs, chat_id
+    return [], [], None
+
+
+def delete_chat(store: Any, chat_id: str | None) -> dict:
+    return {"current": None, "chats": [c for c in _chats(store) if c["id"] != chat_id]}
+
+
+def _browser_key(home: Path) -> str | None:
+    """The key the browser store is encrypted with, kept in RAG_HOME so saved chats outlive a
+    restart of this server (None: a new key each start, when RAG_HOME cannot be written)."""
+    import secrets
+
+    path = Path(home) / "ui-browser-key"
+    try:
+        if path.exists():
+            key = path.read_text(encoding="utf-8").strip()
+            if key:
+                return key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(24)
+        path.write_text(key, encoding="utf-8")
+        path.chmod(0o600)
+        return key
+    except OSError:
+        return None
 
 
 def _history_pairs(history: Any) -> list[tuple[str, str]]:
@@ -87,8 +213,13 @@ def respond(
     chat.append({"role": "user", "content": render.user_html(question)})
     chat.append({"role": "assistant", "content": render.streaming_html("…")})
     yield chat, history, ""
-    from .service import ServerBusyError, public_message
+    from .service import ServerBusyError, clarification, public_message
 
+    asked_back = clarification(question, _history_pairs(history), mode)
+    if asked_back is not None:  # a bare follow-up ("那河北呢？") as the first question
+        chat[-1] = {"role": "assistant", "content": render.clarification_html(asked_back)}
+        yield chat, history, ""
+        return
     for attempt in range(UI_BUSY_RETRIES + 1):
         partial = ""
         try:
@@ -165,10 +296,9 @@ def upload_files(
 
     paths = [p for p in (paths or []) if p]
     try:
-        try:
-            service.access.check(token)
-        except RagError as err:
-            yield f"❌ Nothing was added. {err}"
+        refused = token_problem(service, token)
+        if refused:
+            yield f"❌ Nothing was added. {refused}"
             return
         if not paths:
             yield "Choose one or more files first (.txt, .md, .html, .pdf, .docx)."
@@ -201,25 +331,102 @@ def upload_files(
         time.sleep(JOB_POLL_S)
 
 
-def remove_file(service: "ChatService", name: str | None, token: str | None = None) -> str:
+def token_problem(service: "ChatService", token: str | None) -> str | None:
+    """Why a knowledge-base change with ``token`` (typed in the page) is refused; None if allowed."""
+    from .access import TOKEN_ENV
+
+    token = (token or "").strip() or None
+    if service.access.needs_token and token is None:
+        return (
+            "Enter the admin token in the box above first: it is the token this server was started with "
+            f"(rag serve --token …, or the {TOKEN_ENV} environment variable)."
+        )
     try:
         service.access.check(token)
     except RagError as err:
-        return f"❌ {err}"
+        return str(err)
+    return None
+
+
+def token_note_html(service: "ChatService") -> str:
+    """What the Knowledge base tab says about who may change it, in words for a browser user."""
+    from .access import TOKEN_ENV
+
+    access = service.access
+    if access.read_only:
+        return render.notice_html(
+            f"⚠️ This server is read-only: it listens on {access.host} without an admin token, so files cannot be "
+            f"added or removed here. Whoever runs it can restart it with rag serve --token … (or with {TOKEN_ENV} "
+            "set) to allow it."
+        )
+    if access.needs_token:
+        return (
+            '<div class="rag-notice rag-notice-info rag-token-note">Adding or removing files needs the '
+            "<b>admin token</b>: the token this server was started with — the value given to "
+            f"<code>rag serve --token</code>, or the <code>{TOKEN_ENV}</code> environment variable (the server "
+            "says at start that uploads and deletions need it). Ask whoever runs the server for it and enter it "
+            "below; it is sent only to this server and not saved.</div>"
+        )
+    return ""
+
+
+def removable_choices(service: "ChatService") -> list[tuple[str, str]]:
+    """(label, file name) of the files the UI may remove: uploads and `rag ingest` files, never
+    the bundled sample pages."""
+    if service.status.state != "ready":
+        return []
+    try:
+        articles = service.articles()
+    except RagError:
+        return []
+    origins = {a.get("source"): a.get("origin") for a in articles}
+    return [
+        (f"{name} ({ORIGIN_NAMES.get(origin, origin)})", name)
+        for name, origin in sorted(origins.items()) if origin != "bundled"
+    ]
+
+
+def removal_problem(service: "ChatService", name: str | None) -> str | None:
+    """Why ``name`` may not be removed from the browser; None if it may (after confirmation)."""
     if not name:
         return "Choose a file to remove."
+    try:
+        origin = service.pipeline.store().origin(Path(str(name)).name)
+    except RagError as err:
+        from .service import public_message
+
+        return public_message(str(err))
+    if origin is None:
+        return f"{name} is not in the index."
+    if origin == "bundled":
+        return (
+            f"{name} is a page of the bundled sample corpus; it cannot be removed from the browser "
+            "(on the server: rag remove NAME)."
+        )
+    return None
+
+
+def remove_file(service: "ChatService", name: str | None, token: str | None = None) -> str:
+    refused = token_problem(service, token)
+    if refused:
+        return f"❌ Nothing was removed. {refused}"
+    problem = removal_problem(service, name)
+    if problem:
+        return f"❌ {problem}"
     try:
         removed = service.remove([name])
     except RagError as err:
         from .service import public_message
 
         return f"❌ {public_message(str(err))}"
+    if not removed:
+        return f"❌ {name} is not in the index."
     return f"🗑️ Removed {', '.join(removed)} from the index."
 
 
 # ------------------------------------------------------------------------- layout
 def build_blocks(service: "ChatService") -> "gr.Blocks":
-    """The Gradio UI: Chat tab (with examples and settings) and Knowledge base tab."""
+    """The Gradio UI: Chat tab (saved conversations, examples, settings) and Knowledge base tab."""
     import gradio as gr
 
     settings = service.settings
@@ -229,8 +436,15 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
         else "LLM: not configured (set `RAG_LLM_BASE_URL` and `RAG_LLM_MODEL`); *llm* mode then falls back to extractive answers."
     )
 
+    def details_text() -> str:
+        return f"Embeddings: `{service.describe_backend()}`  \n{llm_note}"
+
     with gr.Blocks(title="News archive Q&A · 新闻档案问答") as demo:
         history = gr.State([])
+        current = gr.State(None)  # id of the conversation shown (None: not saved yet)
+        store = gr.BrowserState({"current": None, "chats": []}, storage_key=STORE_KEY,
+                                secret=_browser_key(settings.home))
+        pending_removal = gr.State(None)
         gr.HTML(
             '<div class="rag-header"><h1>News archive Q&amp;A <span>新闻档案问答</span></h1>'
             "<p>Ask in English or Chinese. Every answer cites the newspaper passages it comes from — "
@@ -239,14 +453,14 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
         status = gr.HTML(_status_html(service), elem_id="rag-status")
         timer = gr.Timer(1.0)
 
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap", elem_id="rag-tabs"):
             with gr.Tab("Chat · 问答", id="chat"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=4):
+                with gr.Row(equal_height=False, elem_id="rag-chat-row"):
+                    with gr.Column(scale=4, min_width=300):
                         chatbot = gr.Chatbot(
                             elem_id="rag-chat",
                             show_label=False,
-                            height=560,
+                            height=520,
                             sanitize_html=True,
                             render_markdown=True,
                             line_breaks=False,
@@ -254,7 +468,7 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
                             buttons=["copy"],
                             placeholder="Ask a question about the archived news pages — 用中文或英文提问。",
                         )
-                        with gr.Row():
+                        with gr.Row(elem_id="rag-ask-row"):
                             question = gr.Textbox(
                                 elem_id="rag-question",
                                 show_label=False,
@@ -264,15 +478,21 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
                                 autofocus=True,
                                 max_length=settings.max_question_chars,
                             )
-                            send = gr.Button("Ask · 提问", variant="primary", scale=1, elem_id="rag-send")
+                            send = gr.Button("Ask · 提问", variant="primary", scale=1, min_width=90, elem_id="rag-send")
                         with gr.Row(elem_id="rag-examples"):
                             gr.HTML('<span class="rag-examples-label">Try · 试试：</span>', padding=False)
                             example_buttons = [
                                 gr.Button(q, size="sm", variant="secondary", elem_classes="rag-example")
                                 for q in EXAMPLES
                             ]
-                    with gr.Column(scale=1, min_width=240):
-                        with gr.Accordion("Settings · 设置", open=True):
+                    with gr.Column(scale=1, min_width=240, elem_id="rag-side"):
+                        new_chat = gr.Button("+ New chat · 新对话", variant="secondary", size="sm",
+                                             elem_id="rag-new-chat")
+                        chats = gr.Radio(
+                            choices=[], value=None, label="Chats · 对话", elem_id="rag-chats",
+                            info="Saved in this browser only.",
+                        )
+                        with gr.Accordion("Settings · 设置", open=False, elem_id="rag-settings"):
                             mode = gr.Radio(
                                 list(MODES), value=settings.mode, label="Answer mode",
                                 info="extractive: quotes the passages (no LLM). llm: writes an answer with an LLM.",
@@ -281,7 +501,8 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
                                 1, MAX_K, value=min(settings.k, MAX_K), step=1, label="Passages (k)",
                                 info="How many passages are retrieved for each question.",
                             )
-                            backend = gr.Markdown(f"Embeddings: `{service.describe_backend()}`  \n{llm_note}")
+                            with gr.Accordion("Details · 详情", open=False, elem_id="rag-details"):
+                                backend = gr.Markdown(details_text())
 
             with gr.Tab("Knowledge base · 知识库", id="kb"):
                 kb_summary = gr.Markdown("")
@@ -289,10 +510,12 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
                     headers=ARTICLE_HEADERS, value=[], interactive=False, wrap=True, elem_id="rag-articles",
                 )
                 access = service.access
-                gr.Markdown(access.describe(), visible=access.read_only or access.needs_token)
+                gr.HTML(token_note_html(service), visible=access.read_only or access.needs_token,
+                        elem_id="rag-token-note")
                 admin_token = gr.Textbox(
                     label="Admin token (needed to add or remove files)", type="password",
                     visible=access.needs_token, elem_id="rag-admin-token",
+                    placeholder="the token given to rag serve --token / RAG_ADMIN_TOKEN",
                 )
                 with gr.Row(equal_height=False, visible=not access.read_only):
                     with gr.Column():
@@ -309,48 +532,102 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
                         )
                         add = gr.Button("Add to index · 添加", variant="primary", elem_id="rag-add")
                     with gr.Column():
-                        to_remove = gr.Dropdown(choices=[], label="Remove a file from the index", interactive=True)
-                        remove = gr.Button("Remove · 删除", variant="stop")
-                kb_message = gr.Markdown("", elem_id="rag-kb-message")
+                        to_remove = gr.Dropdown(
+                            choices=[], label="Remove a file from the index", interactive=True, elem_id="rag-remove-file",
+                            info="Uploaded and `rag ingest` files; the bundled sample pages cannot be removed here.",
+                        )
+                        remove = gr.Button("Remove… · 删除…", variant="stop", elem_id="rag-remove")
+                        with gr.Group(visible=False, elem_id="rag-confirm") as confirm_box:
+                            confirm_text = gr.HTML("")
+                            with gr.Row():
+                                confirm = gr.Button("Yes, remove it · 确认删除", variant="stop", size="sm",
+                                                    elem_id="rag-confirm-remove")
+                                cancel = gr.Button("Cancel · 取消", variant="secondary", size="sm",
+                                                   elem_id="rag-cancel-remove")
+                kb_message = gr.HTML("", elem_id="rag-kb-message")
 
-        # ---- events
+        # ---- events: asking, and saving the conversation in the browser
         def ask_fn(q, chat, hist, m, kk):
             yield from respond(service, q, chat, hist, m, kk)
 
-        ask_io = dict(inputs=[question, chatbot, history, mode, k], outputs=[chatbot, history, question])
-        question.submit(ask_fn, **ask_io)
-        send.click(ask_fn, **ask_io)
-        for button in example_buttons:
-            button.click(lambda text: text, inputs=[button], outputs=[question]).then(ask_fn, **ask_io)
-        chatbot.clear(lambda: [], outputs=[history])
+        def save_fn(saved, chat_id, chat, hist):
+            saved, chat_id = save_chat(saved, chat_id, chat, hist)
+            return saved, chat_id, gr.Radio(choices=chat_choices(saved), value=chat_id)
 
+        ask_io = dict(inputs=[question, chatbot, history, mode, k], outputs=[chatbot, history, question])
+        save_io = dict(inputs=[store, current, chatbot, history], outputs=[store, current, chats])
+        question.submit(ask_fn, **ask_io).then(save_fn, **save_io)
+        send.click(ask_fn, **ask_io).then(save_fn, **save_io)
+        for button in example_buttons:
+            button.click(lambda text: text, inputs=[button], outputs=[question]).then(ask_fn, **ask_io).then(
+                save_fn, **save_io
+            )
+
+        def restore_fn(saved):
+            chat, hist, chat_id = open_chat(saved, saved.get("current") if isinstance(saved, dict) else None)
+            return chat, hist, chat_id, gr.Radio(choices=chat_choices(saved), value=chat_id)
+
+        def open_fn(saved, chat_id):
+            chat, hist, chat_id = open_chat(saved, chat_id)
+            return chat, hist, chat_id, {"current": chat_id, "chats": _chats(saved)}
+
+        def new_fn(saved):
+            fresh = {"current": None, "chats": _chats(saved)}
+            return [], [], None, fresh, gr.Radio(choices=chat_choices(fresh), value=None), ""
+
+        def clear_fn(saved, chat_id):
+            left = delete_chat(saved, chat_id)
+            return [], None, left, gr.Radio(choices=chat_choices(left), value=None)
+
+        chats.input(open_fn, inputs=[store, chats], outputs=[chatbot, history, current, store])
+        new_chat.click(new_fn, inputs=[store], outputs=[chatbot, history, current, store, chats, question])
+        chatbot.clear(clear_fn, inputs=[store, current], outputs=[history, current, store, chats])
+        demo.load(restore_fn, inputs=[store], outputs=[chatbot, history, current, chats])
+
+        # ---- events: status and knowledge base
         def refresh_kb():
             rows = article_rows(service)
-            names = sorted({row[1] for row in rows})
-            return _kb_summary(service), rows, gr.Dropdown(choices=names, value=None)
+            return (_kb_summary(service), rows, gr.Dropdown(choices=removable_choices(service), value=None),
+                    _status_html(service))
 
-        kb_outputs = [kb_summary, articles, to_remove]
+        kb_outputs = [kb_summary, articles, to_remove, status]
 
         def tick():
             ready = service.status.state in ("ready", "failed")
-            text = f"Embeddings: `{service.describe_backend()}`  \n{llm_note}"
-            return _status_html(service), gr.Timer(active=not ready), text
+            return _status_html(service), gr.Timer(active=not ready), details_text()
 
         timer.tick(tick, outputs=[status, timer, backend]).then(refresh_kb, outputs=kb_outputs)
 
         def add_fn(paths, token, replace_same):
             for message in upload_files(service, paths, token=token, replace=bool(replace_same)):
-                yield message, None
+                yield render.notice_html(message), None
 
         add.click(
             add_fn, inputs=[files, admin_token, replace], outputs=[kb_message, files], api_name="add_files",
             show_progress="minimal",
         ).then(refresh_kb, outputs=kb_outputs)
-        remove.click(
-            lambda name, token: remove_file(service, name, token=token),
-            inputs=[to_remove, admin_token],
-            outputs=[kb_message],
-        ).then(refresh_kb, outputs=kb_outputs)
+
+        def ask_removal(name, token):
+            refused = token_problem(service, token)
+            problem = f"Nothing was removed. {refused}" if refused else removal_problem(service, name)
+            if problem:
+                return render.notice_html(f"❌ {problem}"), gr.Group(visible=False), None, ""
+            passages = sum(int(a.get("n_chunks") or 0) for a in service.articles() if a.get("source") == name)
+            prompt = (
+                f'<div class="rag-confirm-text">Remove <b>{render._text(name)}</b> ({passages} passages) from '
+                "the index? Questions will no longer find it. 确认从索引中删除？</div>"
+            )
+            return "", gr.Group(visible=True), name, prompt
+
+        def confirm_fn(name, token):
+            return render.notice_html(remove_file(service, name, token=token)), gr.Group(visible=False), None
+
+        remove.click(ask_removal, inputs=[to_remove, admin_token],
+                     outputs=[kb_message, confirm_box, pending_removal, confirm_text])
+        confirm.click(confirm_fn, inputs=[pending_removal, admin_token],
+                      outputs=[kb_message, confirm_box, pending_removal]).then(refresh_kb, outputs=kb_outputs)
+        cancel.click(lambda: (render.notice_html("Nothing was removed."), gr.Group(visible=False), None),
+                     outputs=[kb_message, confirm_box, pending_removal])
         demo.load(refresh_kb, outputs=kb_outputs)
     return demo
 
@@ -367,10 +644,37 @@ CSS = render.CSS + """
 .rag-examples-label { font-size: .85em; opacity: .7; }
 button.rag-example { font-weight: 400 !important; border-radius: 999px !important; }
 .rag-busy-retry { padding: .6em .9em; border-radius: 10px; background: #fef3c7; border: 1px solid #fcd34d; }
-.rag-status { display: inline-flex; align-items: center; gap: .5em; }
-.rag-status::before { content: ""; width: .6em; height: .6em; border-radius: 50%; background: #9ca3af; }
-.rag-status.rag-ok::before { background: #16a34a; }
-.rag-status.rag-busy::before { background: #f59e0b; animation: rag-pulse 1s infinite alternate; }
+.rag-status { display: flex; flex-wrap: wrap; align-items: center; gap: .3em .6em; font-size: .88em; opacity: 1; }
+.rag-status-label { font-weight: 700; font-size: .85em; padding: .1em .6em; border-radius: 999px; color: white;
+  background: #64748b; white-space: nowrap; }
+.rag-status-ok .rag-status-label { background: #15803d; }
+.rag-status-busy .rag-status-label { background: #b45309; animation: rag-pulse 1s infinite alternate; }
+.rag-status-error .rag-status-label { background: #b91c1c; }
+.rag-status-detail { color: var(--body-text-color-subdued); }
+.rag-status-error .rag-status-detail { color: #7b241c; }
+#rag-status { margin-top: calc(4px - var(--layout-gap, 16px)); }
+.rag-header p { margin-bottom: 0 !important; }
+button.rag-example { white-space: normal !important; text-align: left !important; max-width: 100%;
+  height: auto !important; line-height: 1.35 !important; }
+#rag-new-chat { width: 100%; }
+#rag-chats .wrap { flex-direction: column; gap: 4px; }
+#rag-chats label { width: 100%; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+#rag-chats label span { overflow: hidden; text-overflow: ellipsis; }
+.rag-confirm-text { padding: .5em .7em; }
+.rag-token-note code { font-size: .9em; }
+@media (max-width: 640px) {
+  .gradio-container { padding-left: 8px !important; padding-right: 8px !important; }
+  .rag-header h1 { font-size: 1.3em; }
+  .rag-header h1 span { display: inline-block; margin-left: 0; }
+  .rag-header p { font-size: .88em; }
+  #rag-tabs button[role="tab"] { padding: 6px 8px !important; font-size: 14px !important; flex: 0 1 auto; }
+  #rag-examples { gap: 4px; }
+  #rag-examples > * { max-width: 100% !important; }
+  button.rag-example { font-size: 13px !important; }
+  #rag-chat { height: 62vh !important; }
+  #rag-send { min-width: 72px !important; padding-left: 8px; padding-right: 8px; }
+  .rag-passage { padding-left: .9em; }
+}
 @keyframes rag-pulse { from { opacity: .3; } to { opacity: 1; } }
 """
 

@@ -18,7 +18,12 @@ LABELS = {
         "refused_hint": "None of the indexed articles answers this. Try rephrasing, or add documents in the Knowledge base tab.",
         "ungrounded": "Check this answer: it could not be fully matched to the cited passages.",
         "open": "Show passage",
-        "score": "score",
+        "close": "Hide passage",
+        "details": "Details",
+        "score": "relevance score (reciprocal-rank fusion, orders this answer's passages)",
+        "chars": "characters",
+        "file": "file",
+        "clarify": "Which question does this follow?",
         "searched": "Searched for: ",
         "short": "Answer",
         "confidence": "confidence",
@@ -29,7 +34,12 @@ LABELS = {
         "refused_hint": "已索引的文章中没有能回答这个问题的内容。可以换个问法，或在“知识库”页添加文档。",
         "ungrounded": "请核对此回答：它无法与所引段落完全对应。",
         "open": "展开段落",
-        "score": "相关度",
+        "close": "收起段落",
+        "details": "详情",
+        "score": "相关度分数（倒数排名融合，仅用于本答案内排序）",
+        "chars": "字符位置",
+        "file": "文件",
+        "clarify": "这个问题接着哪个问题？",
         "searched": "按此问题检索：",
         "short": "答案",
         "confidence": "置信度",
@@ -106,25 +116,30 @@ def _flatten(value: str) -> str:
 
 
 def citation_html(citation: Mapping[str, Any], uid: str, language: str) -> str:
-    """One expandable source: number, article title, file, excerpt; the passage inside."""
+    """One expandable source: number, article title, file and excerpt; opened, the whole passage
+    with the answer span marked, and the retrieval internals (score, offsets) behind "Details"."""
     labels = _labels(language)
     n = int(citation.get("n", 0))
     title = _text(citation.get("title") or citation.get("source") or "")
     source = _text(citation.get("source", ""))
+    internals = [f'{labels["file"]}: <code>{source}</code>']
     score = citation.get("score")
-    score_html = (
-        f'<span class="rag-score" title="{labels["score"]}">{float(score):.3f}</span>'
-        if isinstance(score, (int, float))
-        else ""
-    )
+    if isinstance(score, (int, float)) and not isinstance(score, bool):
+        internals.append(f'{labels["score"]}: {float(score):.3f}')
+    start, end = citation.get("start"), citation.get("end")
+    if isinstance(start, int) and isinstance(end, int):
+        internals.append(f'{labels["chars"]}: {start}–{end}')
     return (
         f'<details class="rag-cite" id="{anchor_id(uid, n)}">'
         f'<summary><span class="rag-n">{n}</span>'
         f'<span class="rag-cite-head"><span class="rag-title">{title}</span>'
-        f'<span class="rag-file">{source}</span>{score_html}</span>'
+        f'<span class="rag-file">{source}</span>'
+        f'<span class="rag-open">{labels["open"]}</span><span class="rag-close">{labels["close"]}</span></span>'
         f'<span class="rag-preview">{preview(citation.get("text", ""), citation.get("span"))}</span>'
         f"</summary>"
-        f'<div class="rag-passage">{passage_html(citation.get("text", ""), citation.get("span"))}</div>'
+        f'<div class="rag-passage">{passage_html(citation.get("text", ""), citation.get("span"))}'
+        f'<details class="rag-internals"><summary>{labels["details"]}</summary>'
+        f'<div>{" · ".join(internals)}</div></details></div>'
         f"</details>"
     )
 
@@ -171,6 +186,43 @@ def answer_html(answer: Answer | Mapping[str, Any], uid: str) -> str:
         parts.append("</div>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def clarification_html(answer: Answer | Mapping[str, Any]) -> str:
+    """A bare follow-up asked first: the question back to the user (not a refusal, no sources)."""
+    data = answer.to_dict() if isinstance(answer, Answer) else dict(answer)
+    language = data.get("language") or "en"
+    return (
+        f'<div class="rag-answer" lang="{html.escape(language)}"><div class="rag-clarify" role="note">'
+        f'<div class="rag-clarify-title">{_labels(language)["clarify"]}</div>'
+        f'<div class="rag-clarify-text">{_text(data.get("answer", ""))}</div></div></div>'
+    )
+
+
+NOTICE_KINDS = {"✅": ("ok", "Done"), "❌": ("error", "Not done"), "⏳": ("busy", "Working"), "🗑️": ("ok", "Removed"),
+                "⚠️": ("warn", "Note")}
+
+
+def notice_html(message: str) -> str:
+    """A knowledge-base message as text with a coloured label (no emoji: they render as empty
+    boxes without a colour-emoji font). A leading ✅/❌/⏳/🗑️/⚠️ on a line picks its label."""
+    lines = [line.strip() for line in re.split(r"\s*\n", str(message or "")) if line.strip()]
+    if not lines:
+        return ""
+    kind, label = "info", ""
+    out = []
+    for i, line in enumerate(lines):
+        mark = next((m for m in NOTICE_KINDS if line.startswith(m)), None)
+        body = line[len(mark):].strip() if mark else line
+        if i == 0:
+            kind, label = NOTICE_KINDS[mark] if mark else ("info", "")
+            head = f'<span class="rag-notice-label">{label}</span> ' if label else ""
+            out.append(f"<div>{head}{_text(body)}</div>")
+        elif mark:
+            out.append(f'<div class="rag-notice-line-{NOTICE_KINDS[mark][0]}">{_text(body)}</div>')
+        else:
+            out.append(f"<div>{_text(body)}</div>")
+    return f'<div class="rag-notice rag-notice-{kind}" role="status">{"".join(out)}</div>'
 
 
 def streaming_html(partial: str) -> str:
@@ -225,7 +277,27 @@ details.rag-cite > summary::-webkit-details-marker { display: none; }
 .rag-cite-head { display: flex; flex-wrap: wrap; gap: .3em .7em; align-items: baseline; }
 .rag-title { font-weight: 600; }
 .rag-file { font-family: var(--font-mono); font-size: .78em; opacity: .7; }
-.rag-score { font-size: .72em; opacity: .55; margin-left: auto; }
+.rag-open, .rag-close { margin-left: auto; font-size: .78em; color: var(--color-accent); white-space: nowrap; }
+.rag-close, details.rag-cite[open] .rag-open { display: none; }
+details.rag-cite[open] .rag-close { display: inline; }
+details.rag-internals { margin-top: .5em; font-size: .78em; opacity: .75; }
+details.rag-internals > summary { cursor: pointer; display: list-item; padding: 0; }
+details.rag-internals code { font-size: .95em; }
+.rag-clarify { padding: .6em .9em; border-radius: 10px; background: var(--color-accent-soft);
+  border: 1px solid var(--border-color-accent, #c7d2fe); }
+.rag-clarify-title { font-weight: 600; margin-bottom: .15em; }
+.rag-notice { padding: .55em .8em; border-radius: 8px; border: 1px solid #cbd5e1; background: #f8fafc;
+  color: #1e293b; line-height: 1.5; }
+.rag-notice-label { display: inline-block; font-size: .75em; font-weight: 700; text-transform: uppercase;
+  letter-spacing: .05em; padding: 0 .45em; border-radius: 4px; margin-right: .3em; color: white; background: #64748b; }
+.rag-notice-ok { background: #ecfdf3; border-color: #86efac; color: #14532d; }
+.rag-notice-ok .rag-notice-label { background: #15803d; }
+.rag-notice-error { background: #fdecea; border-color: #f5b7b1; color: #7b241c; }
+.rag-notice-error .rag-notice-label { background: #b91c1c; }
+.rag-notice-busy { background: #fffbeb; border-color: #fcd34d; color: #713f12; }
+.rag-notice-busy .rag-notice-label { background: #b45309; }
+.rag-notice-warn .rag-notice-label { background: #b45309; }
+.rag-notice-line-warn { color: #92400e; }
 .rag-preview { font-size: .88em; opacity: .9; }
 details.rag-cite[open] .rag-preview { display: none; }
 .rag-passage { padding: .2em .9em .7em 2.9em; font-size: .9em; line-height: 1.7; white-space: normal; }

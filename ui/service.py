@@ -31,11 +31,57 @@ BUILD_RETRY_AFTER_S = 5
 BUSY_RETRY_AFTER_S = 1
 UPLOAD_EMBED_BATCH = 4  # background ingests embed in small batches so questions get the model sooner
 _PATH_RE = re.compile(r"(?<![\w.:/])(?:/[^\s'\"()\[\]{}<>,;:|*?]+)+/?")
+# What a bare follow-up's subject never contains: then it is a whole question ("内蒙古有多少社工站呢？").
+_ZH_QUESTION_WORDS = re.compile(r"多少|几|什么|哪|谁|怎|为何|是否|吗|有没有|如何|是不是")
+_EN_QUESTION_WORDS = re.compile(r"\b(?:how|what|which|who|whom|when|where|why|is|are|was|were|do|does|did|many|much)\b", re.I)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+MAX_SUBJECT_CHARS_ZH = 10
+MAX_SUBJECT_WORDS_EN = 5
 
 
 def public_message(text: str) -> str:
     """``text`` with every absolute server path replaced by its last part (no folders shown)."""
     return _PATH_RE.sub(lambda m: Path(m.group(0).rstrip("/")).name or "(server folder)", str(text))
+
+
+def bare_follow_up(question: str) -> str | None:
+    """The subject of a question that only makes sense after another one ("那河北呢？" -> "河北",
+    "What about Hebei?" -> "Hebei"); None for a question that stands on its own."""
+    from rag.answering.followup import follow_up_subject
+
+    subject = follow_up_subject(question or "")
+    if not subject:
+        return None
+    if _CJK.search(subject):
+        whole = len(subject) > MAX_SUBJECT_CHARS_ZH or _ZH_QUESTION_WORDS.search(subject)
+    else:
+        whole = len(subject.split()) > MAX_SUBJECT_WORDS_EN or _EN_QUESTION_WORDS.search(subject)
+    return None if whole else subject
+
+
+def clarification(question: str, history: Sequence[tuple[str, str]], mode: str) -> Answer | None:
+    """For a bare follow-up with no earlier question: an Answer that asks what it refers to (in
+    the question's language), instead of answering something arbitrary. None otherwise."""
+    if history:
+        return None
+    subject = bare_follow_up(question)
+    if subject is None:
+        return None
+    from rag.language import detect_language
+
+    language = detect_language(question)
+    if language == "zh":
+        text = (
+            f"您想了解“{subject}”的什么情况？这是本次对话的第一个问题，前面没有可以接着问的内容。"
+            f"请把问题问完整，例如：“{subject}已建成多少个……？”"
+        )
+    else:
+        text = (
+            f"What would you like to know about “{subject}”? This is the first question of this chat, so there "
+            f"is no earlier question it can follow on from. Please ask the whole question, for example "
+            f"“How many … are there in {subject}?”"
+        )
+    return Answer(question=question, answer=text, refused=True, language=language, mode=mode, confidence=0.0)
 
 
 class ServerBusyError(RagError):
@@ -238,6 +284,9 @@ class ChatService:
     ) -> Answer:
         mode, k = self.check_request(mode, k)
         self.pipeline.validate_question(question)
+        asked_back = clarification(question, history, mode)
+        if asked_back is not None:
+            return asked_back
         self.check_ready()
         return self.pipeline.ask(question, mode=mode, k=k, history=tuple(history))
 
@@ -247,6 +296,10 @@ class ChatService:
         """Text pieces as an LLM writes them, then the final Answer (just the Answer otherwise)."""
         mode, k = self.check_request(mode, k)
         question = self.pipeline.validate_question(question)
+        asked_back = clarification(question, history, mode)
+        if asked_back is not None:
+            yield asked_back
+            return
         self.check_ready()
         core_stream = getattr(self.pipeline, "ask_stream", None)
         if core_stream is not None:
