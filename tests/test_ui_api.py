@@ -57,7 +57,7 @@ def test_answer_span_is_marked_and_markers_link_to_their_passages() -> None:
     assert f'href="#{render.anchor_id("u1", 1)}"' in html and f'id="{render.anchor_id("u1", 1)}"' in html
     assert f'href="#{render.anchor_id("u1", 2)}"' in html
     assert "[7]" in html and render.anchor_id("u1", 7) not in html  # unknown marker stays plain
-    assert html.count("<details") == 2 and "来源" in html
+    assert html.count('<details class="rag-cite"') == 2 and "来源" in html
 
 
 def test_refusal_looks_different_from_an_answer() -> None:

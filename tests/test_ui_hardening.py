@@ -518,7 +518,7 @@ def test_browser_upload_through_the_ui_indexes_only_that_file(server, tmp_path) 
         page.locator("#rag-add").click()
         message = page.locator("#rag-kb-message")
         page.wait_for_function(
-            "() => { const t = document.querySelector('#rag-kb-message').innerText; return t.includes('✅') || t.includes('❌'); }",
+            "() => !!document.querySelector('#rag-kb-message .rag-notice-ok, #rag-kb-message .rag-notice-error')",
             timeout=120_000,
         )
         shown = message.inner_text()

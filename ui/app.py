@@ -672,7 +672,8 @@ button.rag-example { white-space: normal !important; text-align: left !important
   #rag-examples > * { max-width: 100% !important; }
   button.rag-example { font-size: 13px !important; }
   #rag-chat { height: 62vh !important; }
-  #rag-send { min-width: 72px !important; padding-left: 8px; padding-right: 8px; }
+  #rag-send { min-width: 96px !important; padding-left: 8px; padding-right: 8px; white-space: nowrap;
+    font-size: 15px !important; }
   .rag-passage { padding-left: .9em; }
 }
 @keyframes rag-pulse { from { opacity: .3; } to { opacity: 1; } }
