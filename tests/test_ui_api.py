@@ -22,7 +22,8 @@ from ui_server import ui_server  # noqa: F401  (shared session fixture)
 
 ZH_QUESTION = "内蒙古已建成多少个社工站？"
 EN_QUESTION = "How many social work stations are there in Inner Mongolia?"
-ANSWER_KEYS = {"question", "answer", "refused", "language", "mode", "citations", "timings_ms", "grounded", "warnings"}
+ANSWER_KEYS = {"question", "answer", "refused", "language", "mode", "citations", "timings_ms", "grounded", "warnings",
+               "short_answer", "confidence"}
 CITATION_KEYS = {"n", "source", "title", "text", "start", "end", "score", "span"}
 
 
