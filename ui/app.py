@@ -633,7 +633,7 @@ def build_blocks(service: "ChatService") -> "gr.Blocks":
 
 
 CSS = render.CSS + """
-.gradio-container { max-width: 1280px !important; margin: 0 auto; }
+.gradio-container { max-width: min(1280px, 100vw) !important; min-width: 0 !important; margin: 0 auto; }
 .rag-header h1 { margin: .2em 0 0; font-size: 1.6em; }
 .rag-header h1 span { font-weight: 400; opacity: .6; margin-left: .3em; }
 .rag-header p { margin: .2em 0 .4em; opacity: .75; }
@@ -663,7 +663,6 @@ button.rag-example { white-space: normal !important; text-align: left !important
 .rag-confirm-text { padding: .5em .7em; }
 .rag-token-note code { font-size: .9em; }
 @media (max-width: 640px) {
-  .gradio-container { padding-left: 8px !important; padding-right: 8px !important; }
   .rag-header h1 { font-size: 1.3em; }
   .rag-header h1 span { display: inline-block; margin-left: 0; }
   .rag-header p { font-size: .88em; }
@@ -675,6 +674,8 @@ button.rag-example { white-space: normal !important; text-align: left !important
   #rag-send { min-width: 96px !important; padding-left: 8px; padding-right: 8px; white-space: nowrap;
     font-size: 15px !important; }
   .rag-passage { padding-left: .9em; }
+  #rag-articles { max-width: calc(100vw - 16px); min-width: 0 !important; overflow-x: auto; }
+  #rag-articles table { min-width: 640px; }
 }
 @keyframes rag-pulse { from { opacity: .3; } to { opacity: 1; } }
 """
