@@ -114,6 +114,8 @@ def _print_answer(answer, out=sys.stdout, *, show_text: bool = True) -> None:
     if answer.warnings:
         for w in answer.warnings:
             print(f"  ! {w}", file=out)
+    if not answer.refused and answer.short_answer:
+        print(f"  (answer: {answer.short_answer}; confidence {answer.confidence:.0%})", file=out)
     for c in answer.citations:
         text = c.text
         if c.span:

@@ -262,3 +262,24 @@ def test_rag_eval_on_the_dev_set_writes_the_report_with_naive_and_default(tmp_pa
     # each distinct index shape was built once under <home>/eval-indexes, sharing <home>/cache
     (index_home,) = (home / "eval-indexes").iterdir()
     assert (index_home / "cache").resolve() == (home / "cache").resolve()
+
+
+# ----------------------------------------------------------------------------- span scoring, curve
+def test_span_scoring_and_coverage_curve_from_confidence():
+    from dataclasses import replace as dc_replace
+
+    from eval.evaluators import AnswerEvaluator, coverage_curve
+
+    items = [dc_replace(item(f"q{i}"), expect=(("850",),), type="entity") for i in range(4)]
+    shorts = [("850个", 0.9), ("850", 0.7), ("1435", 0.6), ("全区已建成社工站850个，覆盖率达83%，开展服务", 0.3)]
+    answers = {
+        it.question: dc_replace(answer(f"{s} [1]", "a.txt"), short_answer=s, confidence=c)
+        for it, (s, c) in zip(items, shorts)
+    }
+    result = AnswerEvaluator(items, scoring="span").evaluate(ToySystem(answers=answers))
+    m = result.metrics
+    assert m["accuracy"] == 0.5  # the sentence-long fourth answer is not a span
+    assert m["lenient_accuracy"] == 0.75 and m["em"] == 0.25
+    curve = {round(p["threshold"], 2): p for p in coverage_curve(result.records)}
+    assert curve[0.0]["coverage"] == 1.0 and curve[0.0]["accuracy"] == 0.5
+    assert curve[0.65]["coverage"] == 0.5 and curve[0.65]["accuracy"] == 1.0  # confident answers are right

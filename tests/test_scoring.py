@@ -177,3 +177,36 @@ def test_bad_lines_are_each_reported_by_number(tmp_path):
 def test_missing_dataset_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="Cannot read dataset"):
         load_dataset(tmp_path / "none.jsonl")
+
+
+# ----------------------------------------------------------------------------- span benchmarks
+def test_span_f1_counts_chinese_characters_and_english_words():
+    from eval.scoring import exact_match, f1_score
+
+    assert exact_match("杰克逊维尔", "杰克逊维尔。") == 1.0  # punctuation ignored
+    assert f1_score("杰克逊维尔市", "杰克逊维尔") == pytest.approx(2 * (5 / 6) * 1.0 / (5 / 6 + 1.0))
+    assert f1_score("the Denver Broncos", "Denver Broncos") == 1.0  # articles dropped
+    assert f1_score("308分", "308") == pytest.approx(2 / 3)
+    assert f1_score("", "308") == 0.0
+
+
+def test_span_accuracy_wants_a_span_not_the_sentence():
+    from eval.scoring import span_correct
+
+    assert span_correct("136 次", ["136 次"]) and span_correct("136次擒杀", ["136 次"])
+    assert not span_correct("他曾以136次擒杀成为NFL职业生涯中的活跃领袖", ["136 次"])
+    assert not span_correct(None, ["136"]) and not span_correct("137", ["136"])
+
+
+def test_judge_span_scores_short_answer_and_lenient_answer():
+    from eval.datasets import parse_dataset
+    from eval.scoring import judge_span
+
+    item = parse_dataset(
+        '{"id": "s1", "lang": "zh", "question": "多少分？", "type": "entity", "expect": [["308"]], '
+        '"doc": "a.txt", "evidence": "丢了308分"}'
+    )[0]
+    right = judge_span(item, {"answer": "308分 [1]", "refused": False, "short_answer": "308分"})
+    assert right.correct and right.em == 0.0 and right.f1 == pytest.approx(2 / 3) and right.lenient
+    refused = judge_span(item, {"answer": "资料中没有相关信息。", "refused": True, "short_answer": None})
+    assert not refused.correct and refused.f1 == 0.0 and not refused.lenient

@@ -24,6 +24,7 @@ from ..question import parse_question
 from .calibration import Calibration
 from .features import SpanChoice, best_spans, build_windows
 
+_SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
 _EDGE = "，,。．.、；;：:！!？?“”\"'‘’「」『』（）()《》〈〉[]【】 \n\t"
 
 
@@ -58,7 +59,10 @@ def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 class ReaderAnswerer(Answerer):
     mode = "extractive"
-    context_chars = 200  # the pipeline widens each passage by this much of its article (Pipeline.widen)
+    # How far the pipeline widens each passage into its article before reading (Pipeline.widen);
+    # 0: the chunks as retrieved (measured best, see README).
+    context_chars = 0
+    bridge_terms = True  # English questions carry their bridged Chinese terms into the reader
 
     def __init__(
         self,
@@ -114,8 +118,8 @@ class ReaderAnswerer(Answerer):
             if b <= a:
                 continue
             key = _key(text[a:b])
-            if not key:
-                continue
+            if not key or _SENTENCE_END.search(text, a, b):
+                continue  # an answer does not run across the end of a sentence
             margin = c.score - max(nulls)
             prev = pooled.get(key)
             if prev is None:
@@ -125,6 +129,15 @@ class ReaderAnswerer(Answerer):
         cal = self.calibration
         scored = [replace(c, confidence=cal(c.probability, c.margin, c.passage.rank)) for c in pooled.values()]
         return sorted(scored, key=lambda c: -c.confidence)
+
+    def _bridged(self, question: str) -> str:
+        """An English question with the Chinese forms of its terms appended (the retrieval bridge:
+        glossary, pinyin, CC-CEDICT), so the reader can match them in the Chinese passage."""
+        if self._context is None or not self.bridge_terms:
+            return question
+        groups, _ = self._context(question)
+        chinese = dict.fromkeys(f for g in groups if g.source != "literal" for f in g.chinese[:2])
+        return f"{question} {' '.join(chinese)}" if chinese else question
 
     def _missing_entity(self, question: str, language: str, passages: Sequence[Passage]) -> bool:
         """Whether the question names a place, person, organisation or year that no passage has."""
@@ -145,7 +158,7 @@ class ReaderAnswerer(Answerer):
             return refusal(question, language, self.mode)
         if self._missing_entity(question, language, passages):
             return refusal(question, language, self.mode, confidence=0.0)
-        parts = _sub_questions(question)
+        parts = [self._bridged(p) if language == "en" else p for p in _sub_questions(question)]
         found: list[tuple[Candidate, float]] = []
         part_confidence: list[float] = []
         for part in parts:

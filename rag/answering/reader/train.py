@@ -265,8 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save-every", type=int, default=100)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--export-checkpoint", type=Path, help="only export this checkpoint's weights to --out")
-    ap.add_argument("--clean", action=argparse.BooleanOptionalAction, default=True,
-                    help="train on contexts cleaned as the index cleans them (default)")
+    ap.add_argument("--clean", action=argparse.BooleanOptionalAction, default=False,
+                    help="train on contexts cleaned as the index cleans them (measured worse; see README)")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop (with a checkpoint) after this step")
     ap.add_argument("--init", type=Path, help="start the trainable layers from this checkpoint (.npz)")
     args = ap.parse_args(argv)
     torch = _torch()
@@ -364,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     top.train()
     t0 = time.time()
     loss_avg = None
-    while step < total_steps:
+    stop_at = min(total_steps, args.max_steps) if args.max_steps else total_steps
+    while step < stop_at:
         bi = order[step]
         batch = batches[bi]
         T = max(len(w[0]) for w in batch)
@@ -388,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
             rate = (time.time() - t0) / 20
             t0 = time.time()
             print(f"step {step}/{total_steps} loss {loss_avg:.3f}  {rate:.2f} s/step  eta {rate * (total_steps - step) / 60:.1f} min", flush=True)
-        if step % args.save_every == 0 or step == total_steps:
+        if step % args.save_every == 0 or step == stop_at:
             tmp = ckpt.with_suffix(".tmp.npz")
             np.savez(tmp, __step=np.array(step), **{k: v.detach().numpy() for k, v in top.state_dict().items()})
             tmp.replace(ckpt)
