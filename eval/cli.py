@@ -171,7 +171,7 @@ def run_eval(args: Any, settings: Settings) -> int:
     from rag.pipeline import bundled_corpus_dir
 
     dataset = Path(args.dataset) if getattr(args, "dataset", None) else default_dataset_path()
-    items = load_dataset(dataset)
+    items = load_dataset(dataset, skip_invalid=bool(getattr(args, "skip_invalid", False)), warn=_say)
     limit = getattr(args, "limit", None)
     if limit is not None:
         if limit < 1:

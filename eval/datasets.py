@@ -40,17 +40,18 @@ def default_dataset_path() -> Path:
     return Path(str(files("rag").joinpath("data/dev_qa.jsonl")))
 
 
-def load_dataset(path: str | Path) -> list[QAItem]:
-    """Read and check a QA file; every bad line is reported at once in one InputError."""
+def load_dataset(path: str | Path, *, skip_invalid: bool = False, warn=None) -> list[QAItem]:
+    """Read and check a QA file; every bad line is reported at once in one InputError (or, with
+    ``skip_invalid``, left out and reported through ``warn``)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"Cannot read dataset {str(path)!r}: {err}. Give a UTF-8 JSON-lines file.") from err
-    return parse_dataset(text, str(path))
+    return parse_dataset(text, str(path), skip_invalid=skip_invalid, warn=warn)
 
 
-def parse_dataset(text: str, name: str = "<dataset>") -> list[QAItem]:
+def parse_dataset(text: str, name: str = "<dataset>", *, skip_invalid: bool = False, warn=None) -> list[QAItem]:
     """Items from JSON-lines text (blank lines skipped); ``name`` is used in error messages."""
     items: list[QAItem] = []
     problems: list[str] = []
@@ -75,7 +76,10 @@ def parse_dataset(text: str, name: str = "<dataset>") -> list[QAItem]:
             continue
         seen[item_id] = number
         items.append(_item(data))
-    if problems:
+    if problems and skip_invalid and items:
+        if warn is not None:
+            warn(f"{name}: skipped {len(problems)} bad line(s): " + "; ".join(problems[:5]))
+    elif problems:
         listing = "\n  ".join(problems)
         raise InputError(
             f"{name}: {len(problems)} bad line(s):\n  {listing}\n"

@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         "auto = span for a dataset with a corpus/ folder beside it",
     )
     ev.add_argument("--limit", type=int, help="evaluate only the first N questions (a quick look)")
+    ev.add_argument("--skip-invalid", action="store_true", help="leave out bad dataset lines (listed) instead of stopping")
 
     bench = sub.add_parser("bench", parents=[common], help="speed and memory figures")
     bench.add_argument("--json", type=Path, dest="json_out", help="also write the figures as JSON")

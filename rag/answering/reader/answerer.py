@@ -62,7 +62,8 @@ class ReaderAnswerer(Answerer):
     # How far the pipeline widens each passage into its article before reading (Pipeline.widen);
     # 0: the chunks as retrieved (measured best, see README).
     context_chars = 0
-    bridge_terms = True  # English questions carry their bridged Chinese terms into the reader
+    bridge_terms = True
+    require_all_entities = True  # read only passages that name all the question's named things  # English questions carry their bridged Chinese terms into the reader
 
     def __init__(
         self,
@@ -139,16 +140,23 @@ class ReaderAnswerer(Answerer):
         chinese = dict.fromkeys(f for g in groups if g.source != "literal" for f in g.chinese[:2])
         return f"{question} {' '.join(chinese)}" if chinese else question
 
-    def _missing_entity(self, question: str, language: str, passages: Sequence[Passage]) -> bool:
-        """Whether the question names a place, person, organisation or year that no passage has."""
+    def _naming_passages(self, question: str, language: str, passages: Sequence[Passage]) -> list[Passage]:
+        """The passages (title and section included) that name every place, person, organisation
+        and year the question names; none when some named thing is in no passage. A question
+        about Hebei is not answered from a passage about Inner Mongolia, nor one about Tibet."""
         if self._context is None:
-            return False
+            return list(passages)
         from ..extractive import _has
 
         groups, vocabulary = self._context(question)
-        parsed = parse_question(question, language, groups, vocabulary)
+        entities = parse_question(question, language, groups, vocabulary).entities
+        if not entities:
+            return list(passages)
         contexts = [f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}" for p in passages]
-        return any(not any(_has(e, ctx) for ctx in contexts) for e in parsed.entities)
+        if any(not any(_has(e, ctx) for ctx in contexts) for e in entities):
+            return []
+        naming = [p for p, ctx in zip(passages, contexts) if all(_has(e, ctx) for e in entities)]
+        return naming if self.require_all_entities else list(passages)
 
     # ------------------------------------------------------------------ answering
     def _answer(self, question, passages, *, language, history):
@@ -156,7 +164,8 @@ class ReaderAnswerer(Answerer):
 
         if not passages:
             return refusal(question, language, self.mode)
-        if self._missing_entity(question, language, passages):
+        passages = self._naming_passages(question, language, passages[: self.read_k])
+        if not passages:
             return refusal(question, language, self.mode, confidence=0.0)
         parts = [self._bridged(p) if language == "en" else p for p in _sub_questions(question)]
         found: list[tuple[Candidate, float]] = []
