@@ -91,13 +91,7 @@ class SpanModel:
         """Per window, (start_logits, end_logits) over its tokens."""
         if not windows:
             return []
-        B = len(windows)
-        T = max(len(w.ids) for w in windows)
-        ids = np.full((B, T), self.image.pad, dtype=np.int64)
-        keep = np.zeros((B, T), dtype=bool)
-        for i, w in enumerate(windows):
-            ids[i, : len(w.ids)] = w.ids
-            keep[i, : len(w.ids)] = True
+        ids, keep = _pad(windows, self.image.pad)
         x = _embed(self.image, self._extras, ids)
         x = _encode(self._layers, x, keep, self.heads, self.eps)
         out = x @ self._head_w + self._head_b  # (B, T, 2)
@@ -134,13 +128,9 @@ class OnnxSpanModel:
     def logits(self, windows: list[Window]) -> list[tuple[np.ndarray, np.ndarray]]:
         if not windows:
             return []
-        B = len(windows)
-        T = max(len(w.ids) for w in windows)
-        ids = np.full((B, T), self.image.pad, dtype=np.int64)
-        keep = np.zeros((B, T), dtype=np.float32)
-        for i, w in enumerate(windows):
-            ids[i, : len(w.ids)] = w.ids
-            keep[i, : len(w.ids)] = 1.0
+        ids, keep = _pad(windows, self.image.pad)
+        keep = keep.astype(np.float32)
+        B, T = ids.shape
         word = self.image.word_embeddings(ids.reshape(-1)).reshape(B, T, self.image.hidden)
         start, end = self._session.run(None, {"word": word, "keep": keep})
         return [(start[i, : len(w.ids)], end[i, : len(w.ids)]) for i, w in enumerate(windows)]
@@ -151,6 +141,17 @@ def load_span_model(weights: str | Path = WEIGHTS) -> "SpanModel | OnnxSpanModel
     if Path(weights).with_name("reader.int8.onnx").is_file():
         return OnnxSpanModel(weights=weights)
     return SpanModel(weights)
+
+
+def _pad(windows: list[Window], pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids of the windows padded to one length, and which positions are real tokens."""
+    T = max(len(w.ids) for w in windows)
+    ids = np.full((len(windows), T), pad, dtype=np.int64)
+    keep = np.zeros((len(windows), T), dtype=bool)
+    for i, w in enumerate(windows):
+        ids[i, : len(w.ids)] = w.ids
+        keep[i, : len(w.ids)] = True
+    return ids, keep
 
 
 def _embed(image: E5Image, extras: dict[str, np.ndarray], ids: np.ndarray) -> np.ndarray:
