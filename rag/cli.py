@@ -196,7 +196,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     for row in rows:
         if row["source"] != current:
             current = row["source"]
-            print(current)
+            origin = row.get("origin")
+            print(f"{current}  ({origin})" if origin else current)
         title = row["title"] or "(page text: teasers, captions)"
         print(f"  {row['n_chunks']:>3} chunks  {title}")
     print(f"{len(store.files())} files, {len(rows)} articles, {len(store)} chunks")
