@@ -191,7 +191,12 @@ def test_citations_show_title_file_and_passage_and_hide_internals(server, browse
 def test_kb_token_status_and_confirmed_removal(server, browser, tmp_path) -> None:
     page = _page(browser, server)
     status = page.locator("#rag-status")
-    assert status.locator(".rag-status-label").inner_text().startswith("Ready")
+    label = status.locator(".rag-status-label")
+    for _ in range(120):  # "Starting" while the server warms its reader; the header refreshes itself
+        if label.inner_text().startswith("Ready"):
+            break
+        page.wait_for_timeout(500)
+    assert label.inner_text().startswith("Ready")
     assert "✅" not in status.inner_text() and "❌" not in status.inner_text()
     colour = status.locator(".rag-status-label").evaluate("e => getComputedStyle(e).backgroundColor")
     assert colour == "rgb(21, 128, 61)"  # green: readable without a colour-emoji font
