@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from typing import Sequence
 
 from ..errors import InputError
-from ..models import Answer, Passage
+from ..models import Answer, Citation, Passage
 
 REFUSAL = {"en": "The articles don't say.", "zh": "资料中没有相关信息。"}
 
@@ -41,6 +41,15 @@ class Answerer(ABC):
         history: tuple[tuple[str, str], ...],
     ) -> Answer:
         """Mode-specific answering."""
+
+
+def citation(passage: Passage, n: int, span: tuple[int, int] | None) -> Citation:
+    """Citation ``[n]`` of a passage, with the answer ``span`` (offsets in its text) highlighted."""
+    chunk = passage.chunk
+    return Citation(
+        n=n, source=chunk.source, title=chunk.title, text=chunk.text, start=chunk.start, end=chunk.end,
+        score=round(passage.score, 6), span=span,
+    )
 
 
 def refusal(

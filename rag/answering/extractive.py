@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..chunking import split_sentences
 from ..models import Answer, Citation, Passage
-from .base import Answerer, refusal
+from .base import Answerer, citation, refusal
 from .question import Concept, ParsedQuestion, abbreviation_pattern, named_places, parse_question, place_after_preposition
 
 if TYPE_CHECKING:
@@ -323,18 +323,7 @@ class ExtractiveAnswerer(Answerer):
             n = numbers.get(chunk.chunk_id)
             if n is None:
                 n = numbers[chunk.chunk_id] = len(numbers) + 1
-                citations.append(
-                    Citation(
-                        n=n,
-                        source=chunk.source,
-                        title=chunk.title,
-                        text=chunk.text,
-                        start=chunk.start,
-                        end=chunk.end,
-                        score=round(clause.passage.score, 6),
-                        span=(span.start, span.end),
-                    )
-                )
+                citations.append(citation(clause.passage, n, (span.start, span.end)))
             whole_clause = span.start == clause.start and span.end == clause.end
             if whole_clause:
                 # The clause is the answer: say the sentence it stands in, trimmed around it.

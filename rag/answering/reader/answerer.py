@@ -19,7 +19,7 @@ import numpy as np
 
 from ...chunking import split_sentences
 from ...models import Answer, Citation, Passage
-from ..base import Answerer, refusal
+from ..base import Answerer, citation, refusal
 from ..question import parse_question
 from .calibration import Calibration
 from .features import SpanChoice, best_spans, build_windows
@@ -211,12 +211,7 @@ class ReaderAnswerer(Answerer):
             n = numbers.get(chunk.chunk_id)
             if n is None:
                 n = numbers[chunk.chunk_id] = len(numbers) + 1
-                citations.append(
-                    Citation(
-                        n=n, source=chunk.source, title=chunk.title, text=chunk.text, start=chunk.start,
-                        end=chunk.end, score=round(cand.passage.score, 6), span=(cand.start, cand.end),
-                    )
-                )
+                citations.append(citation(cand.passage, n, (cand.start, cand.end)))
             short = re.sub(r"\s+", " ", cand.text).strip()
             shorts.append(short)
             pieces.append(f"{short} [{n}]")
