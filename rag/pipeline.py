@@ -134,11 +134,12 @@ class Pipeline:
         from .vectors import VectorConfig
 
         store = IndexStore.open(
-            self.settings.index_dir, expect=self.expected_shape(), vectors=VectorConfig.from_settings(self.settings)
+            self.settings.index_dir, expect=self.expected_shape(), vectors=VectorConfig.from_settings(self.settings),
+            reuse=self._store,  # unchanged segments are shared, not reread
         )
-        data = store.vocabulary_json()
+        parts = [Vocabulary.from_json(data) for data in store.vocabularies()]
         with self._lock:
-            self._vocabulary = Vocabulary.from_json(data) if data else None
+            self._vocabulary = Vocabulary.merge(parts) if parts else None
             self._store = store
         return store
 
@@ -195,6 +196,8 @@ class Pipeline:
             dim=backend.dim,
             rebuild=rebuild,
             vectors=VectorConfig.from_settings(self.settings),
+            merge_policy=self.settings.merge_policy(),
+            merge_vocabularies=Vocabulary.merge_json,
         ) as writer:
             seen: dict[str, str] = {}
             for path in files:
@@ -251,8 +254,11 @@ class Pipeline:
                 bar.close()
             report.chunks_embedded = total
             if report.chunks_embedded or report.removed or rebuild or writer.is_new:
-                writer.set_vocabulary_json(Vocabulary.from_texts(writer.iter_texts()).to_json())
+                if report.chunks_embedded:  # the vocabulary of the new segment: its own texts only
+                    writer.set_vocabulary_json(Vocabulary.from_texts(writer.iter_texts()).to_json())
                 report.generation = writer.commit()
+                merged = writer.maybe_merge()
+                report.generation = merged[-1] if merged else report.generation
         store = self.store(wait=True)
         report.total_chunks = len(store)
         report.seconds = time.perf_counter() - started
@@ -272,6 +278,8 @@ class Pipeline:
             model_id=backend.model_id,
             dim=backend.dim,
             vectors=VectorConfig.from_settings(self.settings),
+            merge_policy=self.settings.merge_policy(),
+            merge_vocabularies=Vocabulary.merge_json,
         ) as writer:
             for p in paths:
                 name = Path(p).name
@@ -281,10 +289,35 @@ class Pipeline:
                 raise InputError(
                     f"None of {', '.join(map(str, paths))} is in the index; `rag list` shows what is."
                 )
-            writer.set_vocabulary_json(Vocabulary.from_texts(writer.iter_texts()).to_json())
-            writer.commit()
+            writer.commit()  # tombstones only: nothing already indexed is rewritten
+            writer.maybe_merge()
         self.store(wait=True)
         return removed
+
+    def optimize(self) -> dict:
+        """Merge every segment into one (deleted rows dropped, the ANN index rebuilt)."""
+        from .crosslingual import Vocabulary
+        from .store import IndexWriter
+        from .vectors import VectorConfig
+
+        backend = self.backend
+        started = time.perf_counter()
+        with self._write_lock, IndexWriter(
+            self.settings.index_dir,
+            shape=self.settings.index_shape(),
+            model_id=backend.model_id,
+            dim=backend.dim,
+            vectors=VectorConfig.from_settings(self.settings),
+            merge_policy=self.settings.merge_policy(),
+            merge_vocabularies=Vocabulary.merge_json,
+        ) as writer:
+            if writer.is_new:
+                raise IndexMissingError(f"No index at {self.settings.index_dir}. Build one with: rag ingest PATH")
+            before = len(writer.segment_sizes())
+            generation = writer.optimize()
+        store = self.store(wait=True)
+        return {"generation": generation, "segments_before": before, "segments": len(store.segments),
+                "chunks": len(store), "seconds": round(time.perf_counter() - started, 2)}
 
     # ----------------------------------------------------------------- reading
     def validate_question(self, question: object) -> str:

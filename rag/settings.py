@@ -7,9 +7,12 @@ import os
 import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .merging import MergePolicy
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -56,6 +59,7 @@ class Settings:
     max_question_chars: int = 2000
     read_k: int = 3  # passages the reader reads (of the k retrieved)
     min_confidence: float | None = None  # refuse below this; None = the threshold fitted on dev data
+    merge_factor: int = 10  # index segments of one size tier merged together (rag.merging); 0 = never
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -74,6 +78,8 @@ class Settings:
             raise InputError(f"min_confidence={self.min_confidence} is out of range: use 0..1.")
         if self.ann_threshold < 1:
             raise InputError(f"ann_threshold={self.ann_threshold} must be at least 1 (chunks).")
+        if self.merge_factor < 0 or self.merge_factor == 1:
+            raise InputError(f"merge_factor={self.merge_factor} is out of range: use 0 (never merge) or 2 and up.")
         if not 1 <= self.k <= 50:
             raise InputError(f"k={self.k} is out of range: use 1..50.")
 
@@ -83,6 +89,13 @@ class Settings:
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
+
+    def merge_policy(self) -> "MergePolicy":
+        from .merging import MergePolicy
+
+        if self.merge_factor == 0:
+            return MergePolicy(auto=False)
+        return MergePolicy(merge_factor=self.merge_factor)
 
     def index_shape(self) -> dict[str, Any]:
         """The settings an index is built with; a mismatch at load needs a rebuild."""

@@ -1,20 +1,29 @@
-"""The on-disk index: immutable generations (FAISS + SQLite chunks + BM25 + manifest) behind CURRENT.
+"""The on-disk index: immutable segments, and generations (manifests listing segments + deletions).
 
 Layout::
 
     index_dir/CURRENT                      "gen-000007" (the committed generation)
     index_dir/.lock                        writer lock (an OS lock: released when its process dies)
-    index_dir/gen-000007/manifest.json     shape, model, files, counts, sha256 of every file below
-                         vectors.npy       float32, L2-normalised, row i == chunk row i
-                         faiss.index       FAISS index over the same vectors (rag.vectors: flat when
-                                           small, approximate above a threshold; absent for Milvus,
-                                           whose collection the manifest names under "vectors")
-                         chunks.sqlite     tables files, articles, chunks (row i == BM25 doc i)
-                         bm25/             bm25s index over rag.lexical.analyze(Chunk.indexed_text)
-                         vocabulary.json   opaque blob of the cross-lingual module
+    index_dir/gen-000007/manifest.json     shape, model, the segments (name, sha256 of their
+                                           segment.json), deletions (rows of each segment that
+                                           no longer count: replaced or removed files), files
+                                           (source -> the segment holding it), live counts
+    index_dir/segments/seg-000012/...      one immutable segment (see rag.segment)
 
-A writer builds the next generation in a temp dir, fsyncs it, renames it to ``gen-N`` and then
-atomically replaces CURRENT, so a crash at any moment leaves the previous generation readable.
+Adding files writes one new segment with just those files; removing or replacing a file writes
+tombstones (its rows in the generation's "deletions"); nothing already written is rewritten.
+A merge (rag.merging: size-tiered after each commit, or everything on ``rag optimize``) writes
+one segment from the live rows of several and drops them. A commit writes the new segment
+(temp dir, fsync, rename), then the new manifest the same way, then atomically replaces CURRENT,
+so a crash at any moment leaves the previous generation readable; the next writer removes what
+no kept generation names. Checksums: each segment's files are listed with sha256 in its own
+``segment.json``, whose sha256 the manifest records, so a commit hashes only what it wrote.
+
+Search fans out over the segments (FAISS exact search in small segments, the approximate index
+in large ones; with Milvus one collection holds every segment's rows, primary key = segment
+number << 32 | row) and fuses by score. BM25 uses document frequencies of the whole index:
+each segment's stored scores are re-weighted per query term by global idf / segment idf.
+Rows seen by callers are dense: 0..len(store)-1 over live chunks, segment by segment.
 """
 
 from __future__ import annotations
@@ -26,37 +35,48 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, RagError
-from .models import Article, Chunk, Section
+from .models import Article, Chunk
+from .segment import (
+    SEG_PREFIX,
+    SEGMENT_MANIFEST,
+    SEGMENTS_DIR,
+    FileRows,
+    Segment,
+    fsync_path,
+    idf_weights,
+    normalized,
+    read_segment_manifest,
+    segment_name,
+    segment_number,
+    write_segment,
+)
 
 if TYPE_CHECKING:
-    import bm25s
-
+    from .merging import MergePolicy
     from .vectors import VectorConfig, VectorIndex
 
-FORMAT_VERSION = 1
+from .vectors.base import TUNE_TARGET
+
+FORMAT_VERSION = 2
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".lock"
 GEN_PREFIX = "gen-"
 TMP_PREFIX = ".tmp-"
 MANIFEST = "manifest.json"
-VECTORS = "vectors.npy"
-FAISS_INDEX = "faiss.index"
-CHUNKS_DB = "chunks.sqlite"
-BM25_DIR = "bm25"
-VOCABULARY = "vocabulary.json"
 REBUILD_HINT = "Rebuild it with: rag ingest --rebuild"
 # Below this total size, open() checks every file's sha256 (about 1 GB/s) before loading it.
 FULL_CHECK_BYTES = 256 * 1024 * 1024
 SHAPE_KEYS = ("embeddings", "tokenizer", "chunk_tokens", "chunk_overlap_sentences")
 UPLOADS_DIR = "uploads"  # $RAG_HOME/uploads: files received by `rag serve` (their own namespace)
+PK_SHIFT = 32  # Milvus primary key = segment number << 32 | row within the segment
+FILE_KEYS = ("sha256", "path", "n_articles", "n_chunks")
 
 
 def file_origin(path: str | Path, index_dir: Path) -> str:
@@ -75,6 +95,10 @@ def generation_dir(index_dir: Path, generation: int) -> Path:
     return Path(index_dir) / f"{GEN_PREFIX}{generation:06d}"
 
 
+def segments_dir(index_dir: Path) -> Path:
+    return Path(index_dir) / SEGMENTS_DIR
+
+
 def current_generation(index_dir: Path) -> int | None:
     """The committed generation named by ``index_dir/CURRENT``; None when there is no index."""
     path = Path(index_dir) / CURRENT_FILE
@@ -89,348 +113,10 @@ def current_generation(index_dir: Path) -> int | None:
     return int(text[len(GEN_PREFIX) :])
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _manifest_digest(manifest: dict) -> str:
     body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _fsync_path(path: Path) -> None:
-    """fsync a file or a directory (directories: makes renames inside it durable)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _normalized(vectors: np.ndarray, dim: int) -> np.ndarray:
-    array = np.asarray(vectors, dtype=np.float32)
-    if array.ndim != 2 or array.shape[1] != dim:
-        raise ValueError(f"vectors must have shape (n, {dim}), got {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError("vectors contain NaN or infinite values")
-    norms = np.linalg.norm(array, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return np.ascontiguousarray(array / norms, dtype=np.float32)
-
-
-def _article_from_row(row: sqlite3.Row) -> Article:
-    return Article(
-        source=row["source"],
-        ordinal=row["ordinal"],
-        title=row["title"],
-        text=row["text"],
-        byline=row["byline"],
-        origin=row["origin"],
-        kind=row["kind"],
-        sections=tuple(Section(heading=h, start=s) for h, s in json.loads(row["sections"])),
-    )
-
-
-def _chunk_from_row(row: sqlite3.Row) -> Chunk:
-    return Chunk(
-        chunk_id=row["chunk_id"],
-        source=row["source"],
-        article_ordinal=row["article_ordinal"],
-        title=row["title"],
-        section=row["section"],
-        text=row["text"],
-        start=row["start"],
-        end=row["end"],
-        n_tokens=row["n_tokens"],
-    )
-
-
-# --------------------------------------------------------------------------- reading
-class IndexStore:
-    """A read-only view of one committed generation; safe to share between threads."""
-
-    def __init__(
-        self,
-        gen_dir: Path,
-        manifest: dict,
-        vector_index: "VectorIndex | None",
-        bm25: "bm25s.BM25 | None",
-        db: sqlite3.Connection,
-        vector_config: "VectorConfig | None" = None,
-    ) -> None:
-        self.path = gen_dir
-        self.manifest = manifest
-        self.generation: int = manifest["generation"]
-        self._vectors = vector_index
-        self._vector_config = vector_config
-        self._bm25 = bm25
-        self._db = db
-        self._db_lock = threading.Lock()
-
-    # ------------------------------------------------------------- opening
-    @classmethod
-    def open(
-        cls,
-        index_dir: Path,
-        *,
-        expect: dict | None = None,
-        full_check: bool | None = None,
-        vectors: "VectorConfig | None" = None,
-    ) -> "IndexStore":
-        """Open the committed generation; ``full_check`` (default: when small) checks sha256 first.
-
-        ``vectors`` names the vector backend the settings ask for (None: whatever the manifest says).
-        """
-        index_dir = Path(index_dir)
-        generation = current_generation(index_dir)
-        for _attempt in range(3):  # a writer may have committed twice and removed what CURRENT named
-            if generation is None:
-                raise IndexMissingError(f"No index at {index_dir}. Build one with: rag ingest PATH")
-            gen_dir = generation_dir(index_dir, generation)
-            again = current_generation(index_dir)
-            if gen_dir.is_dir() or again == generation:
-                break
-            generation = again
-        return cls._open_dir(gen_dir, generation, expect=expect, full_check=full_check, vectors=vectors)
-
-    @classmethod
-    def _open_dir(
-        cls,
-        gen_dir: Path,
-        generation: int,
-        *,
-        expect: dict | None,
-        full_check: bool | None,
-        vectors: "VectorConfig | None" = None,
-        load_vectors: bool = True,
-    ) -> "IndexStore":
-        manifest = read_manifest(gen_dir)
-        if manifest.get("generation") != generation:
-            raise IndexCorruptError(
-                f"{gen_dir / MANIFEST} names generation {manifest.get('generation')}, not {generation}. "
-                f"{REBUILD_HINT}"
-            )
-        if expect is not None:
-            check_shape(manifest, expect, gen_dir.parent)
-        checksums: dict[str, dict] = manifest["checksums"]
-        total = 0
-        for rel, info in checksums.items():
-            path = gen_dir / rel
-            try:
-                size = path.stat().st_size
-            except OSError:
-                raise IndexCorruptError(f"Index file {path} is missing. {REBUILD_HINT}") from None
-            if size != info["size"]:
-                raise IndexCorruptError(
-                    f"Index file {path} is truncated or damaged ({size} bytes, expected {info['size']}). "
-                    f"{REBUILD_HINT}"
-                )
-            total += size
-        verified = total <= FULL_CHECK_BYTES if full_check is None else full_check
-        if verified:
-            for rel, info in checksums.items():
-                if _sha256(gen_dir / rel) != info["sha256"]:
-                    raise IndexCorruptError(
-                        f"Index file {gen_dir / rel} fails its checksum (it was changed or damaged). "
-                        f"{REBUILD_HINT}"
-                    )
-        n, dim = manifest["counts"]["chunks"], manifest["dim"]
-        vector_index: "VectorIndex | None" = None
-        try:
-            if load_vectors:
-                vector_index = _load_vectors(gen_dir, manifest, vectors, verified=verified)
-            bm25 = _load_bm25(gen_dir / BM25_DIR) if manifest.get("bm25") else None
-            db = _connect_ro(gen_dir / CHUNKS_DB)
-            rows = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        except IndexCorruptError:
-            raise
-        except (OSError, ValueError, KeyError, RuntimeError, sqlite3.Error, json.JSONDecodeError) as err:
-            raise IndexCorruptError(f"Index generation {gen_dir} cannot be loaded: {err}. {REBUILD_HINT}") from err
-        if rows != n or (bm25 is not None and int(bm25.scores["num_docs"]) != n):
-            db.close()
-            if vector_index is not None:
-                vector_index.close()
-            raise IndexCorruptError(
-                f"Index generation {gen_dir} is inconsistent ({n} vectors, {rows} chunk rows). {REBUILD_HINT}"
-            )
-        return cls(gen_dir, manifest, vector_index, bm25, db, vectors)
-
-    def close(self) -> None:
-        with self._db_lock:
-            self._db.close()
-        if self._vectors is not None:
-            self._vectors.close()
-
-    # ------------------------------------------------------------- searching
-    def __len__(self) -> int:
-        return int(self.manifest["counts"]["chunks"])
-
-    @property
-    def dim(self) -> int:
-        return int(self.manifest["dim"])
-
-    @property
-    def vector_index(self) -> "VectorIndex | None":
-        """The dense index (its ``entry`` is the manifest's "vectors" description)."""
-        return self._vectors
-
-    def search_dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Top ``k`` rows by cosine similarity to ``query`` (normalised here)."""
-        k = min(int(k), len(self))
-        if k <= 0:
-            return []
-        if self._vectors is None:
-            raise RuntimeError("this IndexStore was opened without its vector index")
-        vector = _normalized(np.asarray(query, dtype=np.float32).reshape(1, -1), self.dim)
-        scores, rows = self._vectors.search(vector, k)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
-
-    def search_lexical(self, tokens: list[str], k: int) -> list[tuple[int, float]]:
-        """Top ``k`` rows by BM25 over ``tokens`` (from ``rag.lexical.analyze``); score > 0 only."""
-        if self._bm25 is None or not tokens or k <= 0:
-            return []
-        ids = self._bm25.get_tokens_ids(list(tokens))
-        if not ids:
-            return []
-        scores = np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float64)
-        k = min(int(k), scores.shape[0])
-        top = np.argpartition(-scores, k - 1)[:k]
-        ranked = sorted(((int(r), float(scores[r])) for r in top), key=lambda item: (-item[1], item[0]))
-        return [(row, score) for row, score in ranked if score > 0]
-
-    # ------------------------------------------------------------- contents
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._db_lock:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as err:
-                raise IndexCorruptError(f"Reading {self.path / CHUNKS_DB} failed: {err}. {REBUILD_HINT}") from err
-
-    def chunk(self, row: int) -> Chunk:
-        found = self.chunks([row])
-        return found[0]
-
-    def chunks(self, rows: Sequence[int]) -> list[Chunk]:
-        """Chunks at ``rows``, in that order (IndexError for a row not in the index)."""
-        wanted = [int(r) for r in rows]
-        if not wanted:
-            return []
-        by_row: dict[int, Chunk] = {}
-        unique = sorted(set(wanted))
-        for start in range(0, len(unique), 500):
-            part = unique[start : start + 500]
-            marks = ",".join("?" * len(part))
-            for r in self._query(f"SELECT * FROM chunks WHERE row IN ({marks})", part):
-                by_row[r["row"]] = _chunk_from_row(r)
-        missing = [r for r in wanted if r not in by_row]
-        if missing:
-            raise IndexError(f"chunk row {missing[0]} is not in the index ({len(self)} chunks)")
-        return [by_row[r] for r in wanted]
-
-    def article(self, source: str, ordinal: int) -> Article | None:
-        rows = self._query("SELECT * FROM articles WHERE source = ? AND ordinal = ?", (source, int(ordinal)))
-        return _article_from_row(rows[0]) if rows else None
-
-    def files(self) -> dict[str, dict]:
-        return {source: dict(info) for source, info in self.manifest["files"].items()}
-
-    def list_articles(self) -> list[dict]:
-        """One dict per article: source, title, ordinal, kind, n_chunks, origin (by source, then ordinal).
-
-        ``origin`` says where the file came from (see :func:`file_origin`).
-        """
-        rows = self._query(
-            "SELECT source, title, ordinal, kind, n_chunks FROM articles ORDER BY source, ordinal"
-        )
-        files = self.manifest.get("files", {})
-        origins = {src: file_origin(info.get("path", ""), self.path.parent) for src, info in files.items()}
-        return [{**dict(r), "origin": origins.get(r["source"], "ingest")} for r in rows]
-
-    def origin(self, source: str) -> str | None:
-        """Where the indexed file ``source`` came from; None when it is not indexed."""
-        info = self.manifest.get("files", {}).get(source)
-        return None if info is None else file_origin(info.get("path", ""), self.path.parent)
-
-    def vocabulary_json(self) -> dict | None:
-        path = self.path / VOCABULARY
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise IndexCorruptError(f"Cannot read {path}: {err}. {REBUILD_HINT}") from err
-        return data if isinstance(data, dict) else None
-
-    # ------------------------------------------------------------- checking
-    def verify(self) -> list[str]:
-        """Problems found (checksums, counts across vectors, chunks, BM25, manifest); [] if whole."""
-        problems: list[str] = []
-        gen_dir = self.path
-        try:
-            manifest = read_manifest(gen_dir)
-        except IndexCorruptError as err:
-            return [str(err)]
-        for rel, info in manifest["checksums"].items():
-            path = gen_dir / rel
-            if not path.is_file():
-                problems.append(f"{path}: missing")
-            elif path.stat().st_size != info["size"]:
-                problems.append(f"{path}: size {path.stat().st_size} bytes, manifest says {info['size']}")
-            elif _sha256(path) != info["sha256"]:
-                problems.append(f"{path}: sha256 checksum mismatch (file changed or damaged)")
-        if problems:
-            return problems
-        counts = manifest["counts"]
-        n = counts["chunks"]
-        try:
-            vectors = np.load(gen_dir / VECTORS, allow_pickle=False, mmap_mode="r")
-            if vectors.shape != (n, manifest["dim"]):
-                problems.append(f"{gen_dir / VECTORS}: shape {vectors.shape}, manifest says ({n}, {manifest['dim']})")
-            from .vectors import VectorStoreError, open_index
-
-            try:
-                vector_index = open_index(manifest, gen_dir, self._vector_config, trusted=True)
-                try:
-                    found = vector_index.count()
-                finally:
-                    vector_index.close()
-                if found != n:
-                    where = vector_index.entry.get("collection") or gen_dir / FAISS_INDEX
-                    problems.append(f"{where}: {found} vectors, manifest says {n}")
-            except VectorStoreError as err:
-                problems.append(str(err))
-            if manifest.get("bm25"):
-                bm25 = _load_bm25(gen_dir / BM25_DIR)
-                if int(bm25.scores["num_docs"]) != n:
-                    problems.append(f"{gen_dir / BM25_DIR}: {bm25.scores['num_docs']} documents, manifest says {n}")
-            elif n:
-                problems.append(f"{gen_dir}: the manifest lists {n} chunks but no BM25 index")
-            db = _connect_ro(gen_dir / CHUNKS_DB)
-            try:
-                check = db.execute("PRAGMA integrity_check").fetchone()[0]
-                if check != "ok":
-                    problems.append(f"{gen_dir / CHUNKS_DB}: integrity check says {check}")
-                n_rows, lo, hi = db.execute("SELECT COUNT(*), MIN(row), MAX(row) FROM chunks").fetchone()
-                if n_rows != n or (n and (lo, hi) != (0, n - 1)):
-                    problems.append(f"{gen_dir / CHUNKS_DB}: {n_rows} chunk rows (rows {lo}..{hi}), manifest says {n}")
-                n_articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-                if n_articles != counts["articles"]:
-                    problems.append(f"{gen_dir / CHUNKS_DB}: {n_articles} articles, manifest says {counts['articles']}")
-                db_files = {
-                    r["source"]: (r["sha256"], r["n_chunks"])
-                    for r in db.execute("SELECT source, sha256, n_chunks FROM files")
-                }
-                man_files = {s: (i["sha256"], i["n_chunks"]) for s, i in manifest["files"].items()}
-                if db_files != man_files:
-                    problems.append(f"{gen_dir / CHUNKS_DB}: files table differs from the manifest")
-            finally:
-                db.close()
-        except (OSError, ValueError, KeyError, RuntimeError, sqlite3.Error, IndexCorruptError) as err:
-            problems.append(f"{gen_dir}: cannot be loaded: {err}")
-        return problems
 
 
 def read_manifest(gen_dir: Path) -> dict:
@@ -447,8 +133,8 @@ def read_manifest(gen_dir: Path) -> dict:
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         raise IndexMismatchError(
-            f"The index at {path.parent} has format version {version}; this version of rag reads "
-            f"{FORMAT_VERSION}. {REBUILD_HINT}"
+            f"The index at {path.parent.parent} has format version {version}; this version of rag reads "
+            f"{FORMAT_VERSION} (segmented). {REBUILD_HINT} (embeddings are cached, so it is quick)."
         )
     return manifest
 
@@ -468,71 +154,368 @@ def check_shape(manifest: dict, expect: dict, index_dir: Path) -> None:
         )
 
 
-def _load_vectors(
-    gen_dir: Path, manifest: dict, config: "VectorConfig | None", *, verified: bool
-) -> "VectorIndex":
-    """The generation's dense index. A FAISS file is parsed only once its checksum is verified:
-    an unverified flat index is rebuilt from vectors.npy (cheap), an approximate one is checked."""
-    from .vectors import open_index
-    from .vectors.factory import manifest_entry
-
-    entry = manifest_entry(manifest)
-    trusted = verified
-    if not trusted and entry.get("backend", "faiss") == "faiss" and entry.get("type", "flat") != "flat":
-        rel = entry.get("file", FAISS_INDEX)
-        if _sha256(gen_dir / rel) != manifest["checksums"][rel]["sha256"]:
-            raise IndexCorruptError(
-                f"Index file {gen_dir / rel} fails its checksum (it was changed or damaged). {REBUILD_HINT}"
-            )
-        trusted = True
-    index = open_index(manifest, gen_dir, config, trusted=trusted)
-    n, dim = manifest["counts"]["chunks"], manifest["dim"]
-    if index.ntotal != n or getattr(index, "dim", dim) != dim:
-        index.close()
-        raise IndexCorruptError(
-            f"The vector index of {gen_dir} holds {index.ntotal}x{getattr(index, 'dim', dim)} vectors, "
-            f"expected {n}x{dim}. {REBUILD_HINT}"
+def _check_backend(manifest: dict, config: "VectorConfig | None", index_dir: Path) -> None:
+    backend = (manifest.get("vectors") or {}).get("backend", "faiss")
+    if config is not None and config.kind != backend:
+        raise IndexMismatchError(
+            f"The index at {index_dir} keeps its vectors in {backend}, but the settings ask for "
+            f"{config.kind} (RAG_VECTOR_STORE). Re-index with: rag ingest --rebuild (embeddings are cached, "
+            f"so it is quick), or set RAG_VECTOR_STORE={backend}."
         )
-    return index
 
 
-def _load_bm25(path: Path) -> "bm25s.BM25":
-    import bm25s
+# --------------------------------------------------------------------------- reading
+class IndexStore:
+    """A read-only view of one committed generation; safe to share between threads."""
 
-    return bm25s.BM25.load(str(path), load_corpus=False, mmap=False, show_progress=False)
+    def __init__(
+        self,
+        gen_dir: Path,
+        manifest: dict,
+        segments: list[Segment],
+        vector_config: "VectorConfig | None" = None,
+        remote: "VectorIndex | None" = None,
+    ) -> None:
+        self.path = gen_dir
+        self.index_dir = gen_dir.parent
+        self.manifest = manifest
+        self.generation: int = manifest["generation"]
+        self.segments = segments
+        self._vector_config = vector_config
+        self._remote = remote  # Milvus: one collection for every segment
+        self._closed = False
+        deletions = manifest.get("deletions", {})
+        self._deleted: list[np.ndarray | None] = []
+        self._live: list[np.ndarray | None] = []
+        counts = []
+        for seg in segments:
+            dead = np.asarray(sorted(deletions.get(seg.name, ())), dtype=np.int64)
+            if len(dead):
+                mask = np.ones(seg.n, dtype=bool)
+                mask[dead] = False
+                self._deleted.append(dead)
+                self._live.append(np.flatnonzero(mask))
+                counts.append(seg.n - len(dead))
+            else:
+                self._deleted.append(None)
+                self._live.append(None)
+                counts.append(seg.n)
+        self._offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self._by_number = {seg.number: i for i, seg in enumerate(segments)}
+        self._by_name = {seg.name: i for i, seg in enumerate(segments)}
+        self._n_docs = sum(seg.n for seg in segments)  # BM25's N counts deleted rows (as Lucene does)
 
+    # ------------------------------------------------------------- opening
+    @classmethod
+    def open(
+        cls,
+        index_dir: Path,
+        *,
+        expect: dict | None = None,
+        full_check: bool | None = None,
+        vectors: "VectorConfig | None" = None,
+        reuse: "IndexStore | None" = None,
+    ) -> "IndexStore":
+        """Open the committed generation; ``full_check`` (default: when small) checks sha256 first.
 
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    if not path.is_file():
-        raise IndexCorruptError(f"Index file {path} is missing. {REBUILD_HINT}")
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-    db.row_factory = sqlite3.Row
-    return db
+        ``vectors`` names the vector backend the settings ask for (None: whatever the manifest says);
+        segments that ``reuse`` (an open store of this index) already has open are shared, not reread.
+        """
+        index_dir = Path(index_dir)
+        generation = current_generation(index_dir)
+        for _attempt in range(3):  # a writer may have committed twice and removed what CURRENT named
+            if generation is None:
+                raise IndexMissingError(f"No index at {index_dir}. Build one with: rag ingest PATH")
+            gen_dir = generation_dir(index_dir, generation)
+            again = current_generation(index_dir)
+            if gen_dir.is_dir() or again == generation:
+                break
+            generation = again
+        manifest = read_manifest(gen_dir)
+        if manifest.get("generation") != generation:
+            raise IndexCorruptError(
+                f"{gen_dir / MANIFEST} names generation {manifest.get('generation')}, not {generation}. {REBUILD_HINT}"
+            )
+        if expect is not None:
+            check_shape(manifest, expect, index_dir)
+        _check_backend(manifest, vectors, index_dir)
+        total = sum(int(e.get("bytes", 0)) for e in manifest["segments"])
+        verified = total <= FULL_CHECK_BYTES if full_check is None else full_check
+        shared = {} if reuse is None or reuse._closed else {s.name: s for s in reuse.segments}
+        segments: list[Segment] = []
+        remote = None
+        try:
+            for entry in manifest["segments"]:
+                seg = shared.get(entry["name"])
+                if seg is not None and seg.info_sha256 == entry["sha256"] and (seg.verified or not verified):
+                    seg.acquire()
+                else:
+                    seg = Segment.open(
+                        segments_dir(index_dir) / entry["name"], entry, full_check=verified, vector_config=vectors,
+                    )
+                    seg.info_sha256 = entry["sha256"]
+                    seg.acquire()
+                segments.append(seg)
+            if (manifest.get("vectors") or {}).get("backend") == "milvus":
+                from .vectors.milvus_index import MilvusIndex
+                from .vectors import VectorConfig
+
+                remote = MilvusIndex.load(
+                    manifest["vectors"], int(manifest["counts"]["chunks"]), int(manifest["dim"]),
+                    vectors or VectorConfig(kind="milvus"),
+                )
+        except BaseException:
+            for seg in segments:
+                seg.release()
+            raise
+        store = cls(gen_dir, manifest, segments, vectors, remote)
+        if int(store._offsets[-1]) != int(manifest["counts"]["chunks"]):
+            store.close()
+            raise IndexCorruptError(
+                f"Index generation {gen_dir} is inconsistent ({store._offsets[-1]} live rows, manifest says "
+                f"{manifest['counts']['chunks']}). {REBUILD_HINT}"
+            )
+        return store
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for seg in self.segments:
+            seg.release()
+        if self._remote is not None:
+            self._remote.close()
+
+    # ------------------------------------------------------------- rows
+    def __len__(self) -> int:
+        return int(self._offsets[-1])
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest["dim"])
+
+    @property
+    def vector_index(self) -> "VectorIndex | None":
+        """The dense index of a single-segment store, or the Milvus collection."""
+        if self._remote is not None:
+            return self._remote
+        return self.segments[0]._vectors if len(self.segments) == 1 else None
+
+    @property
+    def vector_entry(self) -> dict:
+        """How dense vectors are searched: the Milvus collection, or the largest segment's FAISS index."""
+        if self._remote is not None or not self.segments:
+            return dict(self.manifest.get("vectors") or {})
+        return dict(max(self.segments, key=lambda s: s.n).info["vectors"])
+
+    def _globals(self, i: int, local: np.ndarray) -> np.ndarray:
+        """Dense rows of segment ``i``'s ``local`` rows (-1 for deleted ones)."""
+        live = self._live[i]
+        if live is None:
+            return self._offsets[i] + local
+        pos = np.searchsorted(live, local)
+        ok = pos < len(live)
+        ok[ok] = live[pos[ok]] == local[ok]
+        return np.where(ok, self._offsets[i] + pos, -1)
+
+    def _locate(self, row: int) -> tuple[int, int]:
+        if row < 0 or row >= len(self):
+            raise IndexError(f"chunk row {row} is not in the index ({len(self)} chunks)")
+        i = int(np.searchsorted(self._offsets, row, side="right")) - 1
+        live = self._live[i]
+        return i, int(row - self._offsets[i]) if live is None else int(live[row - self._offsets[i]])
+
+    # ------------------------------------------------------------- searching
+    def search_dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Top ``k`` rows by cosine similarity to ``query`` (normalised here), over every segment."""
+        k = min(int(k), len(self))
+        if k <= 0:
+            return []
+        vector = normalized(np.asarray(query, dtype=np.float32).reshape(1, -1), self.dim)
+        rows: list[np.ndarray] = []
+        scores: list[np.ndarray] = []
+        if self._remote is not None:
+            dead = sum(len(d) for d in self._deleted if d is not None)
+            found_s, found_pk = self._remote.search(vector, min(k + dead + 16, 16_384))
+            keep = found_pk[0] >= 0
+            pks, sc = found_pk[0][keep], found_s[0][keep]
+            numbers, local = pks >> PK_SHIFT, pks & ((1 << PK_SHIFT) - 1)
+            for number in np.unique(numbers):
+                i = self._by_number.get(int(number))
+                if i is None:
+                    continue  # rows of a segment this generation does not list (being added or dropped)
+                sel = numbers == number
+                rows.append(self._globals(i, local[sel]))
+                scores.append(sc[sel])
+        else:
+            for i, seg in enumerate(self.segments):
+                dead = 0 if self._deleted[i] is None else len(self._deleted[i])
+                sc, local = seg.search_dense(vector, k + dead)
+                rows.append(self._globals(i, local))
+                scores.append(sc)
+        if not rows:
+            return []
+        all_rows, all_scores = np.concatenate(rows), np.concatenate(scores)
+        keep = all_rows >= 0
+        all_rows, all_scores = all_rows[keep], all_scores[keep]
+        order = np.lexsort((all_rows, -all_scores))[:k]
+        return [(int(all_rows[j]), float(all_scores[j])) for j in order]
+
+    def search_lexical(self, tokens: list[str], k: int) -> list[tuple[int, float]]:
+        """Top ``k`` rows by BM25 over ``tokens`` (from ``rag.lexical.analyze``); score > 0 only."""
+        tokens = list(tokens)
+        if not tokens or k <= 0 or not self.segments:
+            return []
+        ids = [seg.term_ids(tokens) for seg in self.segments]
+        dfs = np.stack([seg.doc_freqs(i) for seg, i in zip(self.segments, ids)])
+        global_df = dfs.sum(axis=0)
+        if not global_df.any():
+            return []
+        found: list[tuple[int, float]] = []
+        for i, seg in enumerate(self.segments):
+            if not dfs[i].any():
+                continue
+            weights = idf_weights(self._n_docs, global_df, dfs[i], seg.n)
+            scores = seg.lexical_scores(ids[i], weights)
+            if self._deleted[i] is not None:
+                scores[self._deleted[i]] = 0
+            kk = min(int(k), scores.shape[0])
+            top = np.argpartition(-scores, kk - 1)[:kk]
+            top = top[scores[top] > 0]
+            for local, g in zip(top, self._globals(i, top)):
+                found.append((int(g), float(scores[local])))
+        found.sort(key=lambda item: (-item[1], item[0]))
+        return found[: int(k)]
+
+    # ------------------------------------------------------------- contents
+    def chunk(self, row: int) -> Chunk:
+        return self.chunks([row])[0]
+
+    def chunks(self, rows: Sequence[int]) -> list[Chunk]:
+        """Chunks at ``rows``, in that order (IndexError for a row not in the index)."""
+        wanted = [int(r) for r in rows]
+        located = [self._locate(r) for r in wanted]
+        by_segment: dict[int, set[int]] = {}
+        for i, local in located:
+            by_segment.setdefault(i, set()).add(local)
+        found = {i: self.segments[i].chunks(sorted(local)) for i, local in by_segment.items()}
+        out = []
+        for row, (i, local) in zip(wanted, located):
+            if local not in found[i]:
+                raise IndexCorruptError(
+                    f"Row {local} of segment {self.segments[i].path} is missing from its chunks table. {REBUILD_HINT}"
+                )
+            out.append(found[i][local])
+        return out
+
+    def rows(self) -> range:
+        return range(len(self))
+
+    def _segment_of(self, source: str) -> Segment | None:
+        info = self.manifest["files"].get(source)
+        i = None if info is None else self._by_name.get(info["segment"])
+        return None if i is None else self.segments[i]
+
+    def article(self, source: str, ordinal: int) -> Article | None:
+        seg = self._segment_of(source)
+        return None if seg is None else seg.article(source, ordinal)
+
+    def files(self) -> dict[str, dict]:
+        return {source: {k: info[k] for k in FILE_KEYS} for source, info in sorted(self.manifest["files"].items())}
+
+    def list_articles(self) -> list[dict]:
+        """One dict per article: source, title, ordinal, kind, n_chunks, origin (by source, then ordinal).
+
+        ``origin`` says where the file came from (see :func:`file_origin`).
+        """
+        files = self.manifest["files"]
+        found = []
+        for seg in self.segments:
+            for r in seg.query("SELECT source, title, ordinal, kind, n_chunks FROM articles"):
+                info = files.get(r["source"])
+                if info is not None and info["segment"] == seg.name:
+                    found.append({**dict(r), "origin": file_origin(info.get("path", ""), self.index_dir)})
+        found.sort(key=lambda a: (a["source"], a["ordinal"]))
+        return found
+
+    def origin(self, source: str) -> str | None:
+        """Where the indexed file ``source`` came from; None when it is not indexed."""
+        info = self.manifest["files"].get(source)
+        return None if info is None else file_origin(info.get("path", ""), self.index_dir)
+
+    def vocabularies(self) -> list[dict]:
+        """The cross-lingual vocabulary blob of every segment (oldest first; merge them to use)."""
+        return [v for v in (seg.vocabulary_json() for seg in self.segments) if v is not None]
+
+    # ------------------------------------------------------------- checking
+    def verify(self) -> list[str]:
+        """Problems found (checksums, counts across segments, tombstones, files, Milvus); [] if whole."""
+        try:
+            manifest = read_manifest(self.path)
+        except (IndexCorruptError, IndexMismatchError) as err:
+            return [str(err)]
+        problems: list[str] = []
+        seg_files: dict[str, dict] = {}
+        n_seg: dict[str, int] = {}
+        for entry in manifest["segments"]:
+            path = segments_dir(self.index_dir) / entry["name"]
+            try:
+                info = read_segment_manifest(path, entry)
+            except IndexCorruptError as err:
+                problems.append(str(err))
+                continue
+            seg = self.segments[self._by_name[entry["name"]]] if entry["name"] in self._by_name else None
+            if seg is not None:
+                problems += seg.verify(self._vector_config)
+            seg_files[entry["name"]] = info["files"]
+            n_seg[entry["name"]] = int(info["counts"]["chunks"])
+        deleted_total = 0
+        for name, rows in manifest.get("deletions", {}).items():
+            if name not in n_seg:
+                problems.append(f"{self.path / MANIFEST}: deletions name segment {name}, which it does not list")
+                continue
+            if len(set(rows)) != len(rows) or any(not 0 <= r < n_seg[name] for r in rows):
+                problems.append(f"{self.path / MANIFEST}: deletions of {name} are out of range or repeated")
+            deleted_total += len(set(rows))
+        live = sum(n_seg.values()) - deleted_total
+        for source, info in manifest["files"].items():
+            held = seg_files.get(info.get("segment"), {}).get(source)
+            if held is None or held["sha256"] != info["sha256"]:
+                problems.append(f"{self.path / MANIFEST}: file {source} is not in segment {info.get('segment')}")
+        listed = sum(int(i["n_chunks"]) for i in manifest["files"].values())
+        if not problems and (live != manifest["counts"]["chunks"] or listed != live):
+            problems.append(
+                f"{self.path / MANIFEST}: {live} live chunks in the segments, files list {listed}, "
+                f"counts say {manifest['counts']['chunks']}"
+            )
+        if self._remote is not None:
+            from .vectors import VectorStoreError
+
+            try:
+                found = self._remote.count()
+                if found != live:
+                    problems.append(
+                        f"Milvus collection {manifest['vectors'].get('collection')}: {found} vectors, the index has "
+                        f"{live} live chunks (the next `rag ingest` reconciles it)"
+                    )
+            except VectorStoreError as err:
+                problems.append(str(err))
+        return problems
 
 
 # --------------------------------------------------------------------------- writing
-@dataclass
-class _FileEntry:
-    source: str
-    path: str
-    sha256: str
-    articles: list[Article]
-    chunks: list[Chunk]
-    vectors: np.ndarray
-    tokens: list[list[str]] | None = None  # BM25 tokens per chunk, computed lazily
-
-
-@dataclass
-class _State:
-    files: dict[str, _FileEntry] = field(default_factory=dict)
-    vocabulary: dict | None = None
+def _default_vocabulary_merge(parts: list[dict]) -> dict | None:
+    """Without a merger from the caller, a merged segment keeps its parts' blobs side by side."""
+    return {"parts": parts} if parts else None
 
 
 class IndexWriter:
-    """Copy-on-write builder of the next generation; one writer at a time (file lock).
+    """Builds the next generation: new files become one new segment, removals become tombstones.
 
-    Use as a context manager: ``__enter__`` takes the lock and loads the current generation
-    (unless ``rebuild``); nothing is written until :meth:`commit`.
+    One writer at a time (file lock). Use as a context manager: ``__enter__`` takes the lock and
+    reads the current manifest (unless ``rebuild``); nothing is written until :meth:`commit`.
+    ``merge_policy`` chooses segments to merge after a commit (:meth:`maybe_merge`);
+    ``merge_vocabularies`` turns the vocabulary blobs of merged segments into one.
     """
 
     def __init__(
@@ -545,11 +528,16 @@ class IndexWriter:
         rebuild: bool = False,
         lock_timeout: float = 30.0,
         vectors: "VectorConfig | None" = None,
+        merge_policy: "MergePolicy | None" = None,
+        merge_vocabularies: Callable[[list[dict]], dict | None] | None = None,
     ) -> None:
+        from .merging import MergePolicy
         from .vectors import VectorConfig
 
         self.index_dir = Path(index_dir)
         self.vector_config = vectors or VectorConfig()
+        self.merge_policy = merge_policy or MergePolicy()
+        self.merge_vocabularies = merge_vocabularies or _default_vocabulary_merge
         self.shape = {k: shape[k] for k in shape}
         self.model_id = model_id
         self.dim = int(dim)
@@ -557,9 +545,17 @@ class IndexWriter:
         self.lock_timeout = lock_timeout
         self.is_new = True  # True when not starting from a committed generation
         self._base_generation: int | None = None
-        self._state = _State()
+        self._segments: list[dict] = []  # entries of the base generation's manifest
+        self._deleted: dict[str, set[int]] = {}
+        self._committed_deleted: dict[str, set[int]] = {}  # as of the last committed generation
+        self._files: dict[str, dict] = {}  # committed files: source -> info incl. "segment"
+        self._pending: dict[str, FileRows] = {}
+        self._vocabulary: dict | None = None
+        self._next_segment = 1
+        self._vector_entry: dict | None = None
         self._lock: Any = None
-        self._committed: int | None = None
+        self._readers: dict[str, Segment] = {}  # base segments opened to look up a file's rows
+        self._dirty = False
 
     # ------------------------------------------------------------- lock and base
     def __enter__(self) -> "IndexWriter":
@@ -570,7 +566,7 @@ class IndexWriter:
         self.close()
 
     def open(self) -> None:
-        """Take the writer lock, clean leftovers of crashed writers, load the current generation."""
+        """Take the writer lock, clean leftovers of crashed writers, read the current generation."""
         if self._lock is not None:
             return
         from filelock import FileLock, Timeout
@@ -599,11 +595,15 @@ class IndexWriter:
         try:
             self._clean_leftovers()
             self._load_base()
+            self._reconcile_remote()
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
+        for seg in self._readers.values():
+            seg.close()
+        self._readers.clear()
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -613,80 +613,95 @@ class IndexWriter:
             self.open()
 
     def _clean_leftovers(self) -> None:
-        for path in self.index_dir.iterdir():
-            if path.name.startswith(TMP_PREFIX) or path.name.startswith(f"{CURRENT_FILE}.tmp"):
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
-        self._drop_stray_generations()
-
-    def _drop_stray_generations(self) -> None:
-        """After a crash: drop generations never committed (newer than CURRENT) or left by a commit."""
+        for folder in (self.index_dir, segments_dir(self.index_dir)):
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if path.name.startswith(TMP_PREFIX) or path.name.startswith(f"{CURRENT_FILE}.tmp"):
+                    if path.is_dir():
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        path.unlink(missing_ok=True)
         try:
             current = current_generation(self.index_dir)
         except IndexCorruptError:
             return
-        if current is None:
-            return
-        numbers = sorted(
+        if current is not None:
+            numbers = self._generation_numbers()
+            older = [n for n in numbers if n < current]
+            self._remove_old(keep={current, older[-1] if older else None})
+
+    def _generation_numbers(self) -> list[int]:
+        return sorted(
             int(p.name[len(GEN_PREFIX) :])
             for p in self.index_dir.glob(f"{GEN_PREFIX}*")
             if p.name[len(GEN_PREFIX) :].isdigit()
         )
-        older = [n for n in numbers if n < current]
-        keep = {current, older[-1] if older else None}
-        if set(numbers) - keep:
-            self._remove_old(keep=keep)
 
     def _load_base(self) -> None:
         if self.rebuild:
+            numbers = [segment_number(p.name) for p in segments_dir(self.index_dir).glob(f"{SEG_PREFIX}*")
+                       if p.name[len(SEG_PREFIX) :].isdigit()]
+            self._next_segment = max(numbers, default=0) + 1
             return
         generation = current_generation(self.index_dir)
         if generation is None:
             return
-        expect = {**self.shape, "model_id": self.model_id, "dim": self.dim}
-        store = IndexStore._open_dir(
-            generation_dir(self.index_dir, generation), generation, expect=expect, full_check=True,
-            load_vectors=False,
-        )
-        try:
-            gen_dir = store.path
-            # Memory-mapped: the unchanged files' vectors are copied straight into the next generation.
-            vectors = np.load(gen_dir / VECTORS, allow_pickle=False, mmap_mode="r")
-            db = store._db
-            tokens_ok = store.manifest.get("analyzer") == _analyzer_signature()
-            for f in db.execute("SELECT * FROM files ORDER BY source"):
-                source = f["source"]
-                articles = [
-                    _article_from_row(r)
-                    for r in db.execute("SELECT * FROM articles WHERE source = ? ORDER BY ordinal", (source,))
-                ]
-                rows = db.execute("SELECT * FROM chunks WHERE source = ? ORDER BY row", (source,)).fetchall()
-                chunks = [_chunk_from_row(r) for r in rows]
-                index = [r["row"] for r in rows]
-                tokens = [json.loads(r["tokens"]) for r in rows] if tokens_ok else None
-                contiguous = bool(index) and index == list(range(index[0], index[0] + len(index)))
-                own = vectors[index[0] : index[0] + len(index)] if contiguous else np.array(vectors[index])
-                self._state.files[source] = _FileEntry(source, f["path"], f["sha256"], articles, chunks, own, tokens)
-            self._state.vocabulary = store.vocabulary_json()
-        except (OSError, ValueError, KeyError, sqlite3.Error) as err:
-            raise IndexCorruptError(f"Cannot read index generation {store.path}: {err}. {REBUILD_HINT}") from err
-        finally:
-            store.close()
+        gen_dir = generation_dir(self.index_dir, generation)
+        manifest = read_manifest(gen_dir)
+        if manifest.get("generation") != generation:
+            raise IndexCorruptError(f"{gen_dir / MANIFEST} names generation {manifest.get('generation')}. {REBUILD_HINT}")
+        check_shape(manifest, {**self.shape, "model_id": self.model_id, "dim": self.dim}, self.index_dir)
+        _check_backend(manifest, self.vector_config, self.index_dir)
+        # The writer builds on these segments without reading them: check what is cheap to check
+        # (segment.json checksums, every file's size; every sha256 when the index is small).
+        total = sum(int(e.get("bytes", 0)) for e in manifest["segments"])
+        for entry in manifest["segments"]:
+            path = segments_dir(self.index_dir) / entry["name"]
+            info = read_segment_manifest(path, entry)
+            for rel, meta in info["checksums"].items():
+                file = path / rel
+                try:
+                    size = file.stat().st_size
+                except OSError:
+                    raise IndexCorruptError(f"Index file {file} is missing. {REBUILD_HINT}") from None
+                if size != meta["size"]:
+                    raise IndexCorruptError(f"Index file {file} is truncated or damaged. {REBUILD_HINT}")
+                if total <= FULL_CHECK_BYTES:
+                    from .segment import sha256_file
+
+                    if sha256_file(file) != meta["sha256"]:
+                        raise IndexCorruptError(f"Index file {file} fails its checksum. {REBUILD_HINT}")
+        self._segments = [dict(e) for e in manifest["segments"]]
+        self._deleted = {name: set(rows) for name, rows in manifest.get("deletions", {}).items()}
+        self._committed_deleted = {name: set(rows) for name, rows in self._deleted.items()}
+        self._files = {s: dict(i) for s, i in manifest["files"].items()}
+        self._next_segment = int(manifest.get("next_segment", 1))
+        self._vector_entry = manifest.get("vectors")
         self._base_generation = generation
         self.is_new = False
+
+    def _reader(self, name: str) -> Segment:
+        seg = self._readers.get(name)
+        if seg is None:
+            entry = next(e for e in self._segments if e["name"] == name)
+            seg = Segment.open(segments_dir(self.index_dir) / name, entry, full_check=False,
+                               vector_config=self.vector_config, load_vectors=False, load_lexical=False)
+            self._readers[name] = seg
+        return seg
 
     # ------------------------------------------------------------- editing
     def has_file(self, source: str, sha256: str) -> bool:
         """True when ``source`` is indexed with these exact bytes (the caller can skip it)."""
         self._require_open()
-        entry = self._state.files.get(source)
-        return entry is not None and entry.sha256 == sha256
+        if source in self._pending:
+            return self._pending[source].sha256 == sha256
+        info = self._files.get(source)
+        return info is not None and info["sha256"] == sha256
 
     def knows_source(self, source: str) -> bool:
         self._require_open()
-        return source in self._state.files
+        return source in self._pending or source in self._files
 
     def add_file(
         self,
@@ -699,17 +714,30 @@ class IndexWriter:
     ) -> None:
         """Add ``source`` (replacing any earlier version); ``vectors[i]`` embeds ``chunks[i]``."""
         self._require_open()
-        array = _normalized(vectors, self.dim) if len(chunks) else np.zeros((0, self.dim), np.float32)
+        array = normalized(vectors, self.dim) if len(chunks) else np.zeros((0, self.dim), np.float32)
         if array.shape[0] != len(chunks):
             raise ValueError(f"{source}: {len(chunks)} chunks but {array.shape[0]} vectors")
         strays = {c.source for c in chunks} | {a.source for a in articles}
         if strays - {source}:
             raise ValueError(f"{source}: chunks/articles of other sources {sorted(strays - {source})}")
-        self._state.files[source] = _FileEntry(source, str(path), sha256, list(articles), list(chunks), array)
+        self._drop(source)
+        self._pending[source] = FileRows(source, str(path), sha256, list(articles), list(chunks), array)
+        self._dirty = True
+
+    def _drop(self, source: str) -> bool:
+        if self._pending.pop(source, None) is not None:
+            return True
+        info = self._files.pop(source, None)
+        if info is None:
+            return False
+        rows = self._reader(info["segment"]).rows_of(source)
+        self._deleted.setdefault(info["segment"], set()).update(rows)
+        self._dirty = True
+        return True
 
     def remove_file(self, source: str) -> bool:
         self._require_open()
-        return self._state.files.pop(source, None) is not None
+        return self._drop(source)
 
     def prune_missing(self, roots: Sequence[Path], keep: set[str]) -> list[str]:
         """Drop files recorded under the folders ``roots`` whose file no longer exists on disk.
@@ -718,110 +746,162 @@ class IndexWriter:
         """
         self._require_open()
         folders = [Path(r).expanduser().resolve() for r in roots]
+        paths = {s: i["path"] for s, i in self._files.items()} | {s: f.path for s, f in self._pending.items()}
         gone: list[str] = []
-        for source, entry in sorted(self._state.files.items()):
-            path = Path(entry.path)
+        for source, recorded in sorted(paths.items()):
+            path = Path(recorded)
             if source in keep or path.exists():
                 continue
             if any(path == f or f in path.parents for f in folders):
                 gone.append(source)
         for source in gone:
-            del self._state.files[source]
+            self._drop(source)
         return gone
 
     def set_vocabulary_json(self, data: dict) -> None:
-        """Store an opaque JSON blob (kept from the previous generation when not set)."""
+        """The vocabulary blob of the segment this commit writes (texts: :meth:`iter_texts`)."""
         self._require_open()
         json.dumps(data)  # fail now, not in commit, if it is not JSON
-        self._state.vocabulary = data
+        self._vocabulary = data
 
     def sources(self) -> list[str]:
         self._require_open()
-        return sorted(self._state.files)
+        return sorted(set(self._files) | set(self._pending))
 
     def iter_texts(self) -> Iterator[str]:
-        """Title and text of every article the next generation will hold."""
+        """Title and text of every article of the files added in this writer (the new segment)."""
         self._require_open()
-        for source in sorted(self._state.files):
-            for article in self._state.files[source].articles:
+        for source in sorted(self._pending):
+            for article in self._pending[source].articles:
                 yield f"{article.title}\n{article.text}" if article.title else article.text
+
+    def segment_sizes(self) -> list[tuple[str, int, int]]:
+        """``(name, n_chunks, n_deleted)`` of each segment the next generation keeps."""
+        return [(e["name"], int(e["n_chunks"]), len(self._deleted.get(e["name"], ()))) for e in self._segments]
 
     # ------------------------------------------------------------- committing
     def commit(self) -> int:
-        """Write the next generation and make it current; returns its number."""
+        """Write the new files as one segment and the next generation; make it current."""
         self._require_open()
-        if self._committed is not None:
-            raise RuntimeError("this IndexWriter has already committed; open a new one")
-        generation = self._next_generation()
-        tmp = self.index_dir / f"{TMP_PREFIX}{GEN_PREFIX}{generation:06d}-{uuid.uuid4().hex[:8]}"
+        written: list[dict] = []
+        if self._pending:
+            files = [self._pending[s] for s in sorted(self._pending)]
+            entry = self._write_segment(files, sum(len(f.chunks) for f in files), self._vocabulary)
+            written.append(entry)
+            for f in files:
+                self._files[f.source] = {**{k: v for k, v in zip(FILE_KEYS, (f.sha256, f.path, len(f.articles), len(f.chunks)))},
+                                         "segment": entry["name"]}
+        generation = self._publish(self._segments + written, removed=[])
+        self._pending.clear()
+        self._vocabulary = None
+        return generation
+
+    def maybe_merge(self) -> list[int]:
+        """Run the merges the policy asks for (each one a commit); returns their generations."""
+        self._require_open()
+        done = []
+        for _round in range(8):  # a merge can fill the next tier
+            merges = self.merge_policy.select(self.segment_sizes())
+            if not merges:
+                break
+            for names in merges:
+                done.append(self._merge(names))
+        return done
+
+    def optimize(self) -> int:
+        """Merge every segment into one (deleted rows dropped, the ANN index rebuilt); a commit."""
+        self._require_open()
+        if self._pending:
+            self.commit()
+        return self._merge([e["name"] for e in self._segments])
+
+    def _merge(self, names: list[str]) -> int:
+        """One segment from the live rows of ``names`` (in that order); the others are dropped."""
+        members = [e for e in self._segments if e["name"] in set(names)]
+        owner = {}
+        for source, info in self._files.items():
+            owner.setdefault(info["segment"], []).append(source)
+        n_live = sum(int(e["n_chunks"]) - len(self._deleted.get(e["name"], ())) for e in members)
+        parts = [v for v in (self._reader(e["name"]).vocabulary_json() for e in members) if v is not None]
+        vocabulary = parts[0] if len(parts) == 1 else self.merge_vocabularies(parts)
+        files = self._stream_live(members, owner)
+        written = [self._write_segment(files, n_live, vocabulary)] if n_live else []
+        for entry in written:
+            for source in (s for e in members for s in owner.get(e["name"], ())):
+                self._files[source]["segment"] = entry["name"]
+        first = min(self._segments.index(e) for e in members) if members else len(self._segments)
+        kept = [e for e in self._segments if e not in members]
+        segments = kept[:first] + written + kept[first:]
+        return self._publish(segments, removed=[e["name"] for e in members])
+
+    def _stream_live(self, members: list[dict], owner: dict[str, list[str]]) -> Iterator[FileRows]:
+        """Every live file of ``members``, one at a time, with its vectors and BM25 tokens."""
+        from .segment import VECTORS, article_from_row, chunk_from_row
+
+        for entry in members:
+            seg = self._reader(entry["name"])
+            vectors = np.load(seg.path / VECTORS, allow_pickle=False, mmap_mode="r")
+            for source in sorted(owner.get(entry["name"], ())):
+                info = self._files[source]
+                rows = seg.query("SELECT * FROM chunks WHERE source = ? ORDER BY row", (source,))
+                articles = [article_from_row(r) for r in
+                            seg.query("SELECT * FROM articles WHERE source = ? ORDER BY ordinal", (source,))]
+                index = [r["row"] for r in rows]
+                yield FileRows(
+                    source, info["path"], info["sha256"], articles, [chunk_from_row(r) for r in rows],
+                    np.asarray(vectors[index], dtype=np.float32) if index else np.zeros((0, self.dim), np.float32),
+                    [json.loads(r["tokens"]) for r in rows],
+                )
+            del vectors
+
+    def _write_segment(self, files: Iterator[FileRows] | list[FileRows], n_chunks: int, vocabulary: dict | None) -> dict:
+        """Write a new segment (temp dir, fsync, rename); for Milvus also insert its rows."""
+        number = self._next_segment
+        self._next_segment += 1
+        name = segment_name(number)
+        root = segments_dir(self.index_dir)
+        tmp = root / f"{TMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
         try:
-            tmp.mkdir()
-            self._write_generation(tmp, generation)
-            final = generation_dir(self.index_dir, generation)
+            root.mkdir(parents=True, exist_ok=True)
+            info = write_segment(
+                tmp, files, n_chunks=n_chunks, dim=self.dim, vector_config=self.vector_config,
+                vocabulary=vocabulary, analyzer=_analyzer_signature(), name=name,
+            )
+            final = root / name
+            if final.exists():  # left by a crashed writer that never committed it
+                shutil.rmtree(final)
             os.rename(tmp, final)
-            _fsync_path(self.index_dir)
-            pointer = self.index_dir / f"{CURRENT_FILE}.tmp-{uuid.uuid4().hex[:8]}"
-            with open(pointer, "w", encoding="ascii") as f:
-                f.write(f"{final.name}\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(pointer, self.index_dir / CURRENT_FILE)
-            _fsync_path(self.index_dir)
+            fsync_path(root)
         except (OSError, sqlite3.Error) as err:
             shutil.rmtree(tmp, ignore_errors=True)
             raise _unwritable(self.index_dir, err) from err
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        self._committed = generation
-        self._remove_old(keep={generation, self._base_generation})
-        return generation
+        data = (final / SEGMENT_MANIFEST).read_bytes()
+        entry = {
+            "name": name,
+            "n_chunks": n_chunks,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": sum(m["size"] for m in info["checksums"].values()) + len(data),
+        }
+        if self.vector_config.kind == "milvus" and n_chunks:
+            self._remote_insert(number, final)
+        return entry
 
-    def _next_generation(self) -> int:
-        """One past every generation seen (also orphans of crashed commits and a damaged CURRENT)."""
-        numbers = [self._base_generation or 0]
-        for path in self.index_dir.glob(f"{GEN_PREFIX}*"):
-            suffix = path.name[len(GEN_PREFIX) :]
-            if suffix.isdigit():
-                numbers.append(int(suffix))
-        try:
-            numbers.append(current_generation(self.index_dir) or 0)
-        except IndexCorruptError:
-            pass
-        return max(numbers) + 1
-
-    def _write_generation(self, tmp: Path, generation: int) -> None:
-        from .lexical import analyze
-        from .vectors import build_index
-
-        entries = [self._state.files[s] for s in sorted(self._state.files)]
-        chunks = [c for e in entries for c in e.chunks]
-        for entry in entries:
-            if entry.tokens is None:
-                entry.tokens = [analyze(c.indexed_text) for c in entry.chunks]
-        tokens = [t for e in entries for t in (e.tokens or [])]
-        vectors = self._write_vectors(tmp / VECTORS, entries)
-        vector_index, vector_entry = build_index(
-            self.vector_config, vectors, tmp, index_dir=self.index_dir, generation=generation
-        )
-        vector_index.close()
-        del vectors
-        self._write_sqlite(tmp / CHUNKS_DB, entries, tokens)
-        has_bm25 = any(tokens)
-        if has_bm25:
-            import bm25s
-
-            bm25 = bm25s.BM25()
-            bm25.index(tokens, show_progress=False)
-            bm25.save(str(tmp / BM25_DIR), show_progress=False)
-        (tmp / VOCABULARY).write_text(
-            json.dumps(self._state.vocabulary, ensure_ascii=False), encoding="utf-8"
-        )
-
-        checksums: dict[str, dict] = {}
-        for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
-            _fsync_path(path)
-            checksums[path.relative_to(tmp).as_posix()] = {"sha256": _sha256(path), "size": path.stat().st_size}
+    def _publish(self, segments: list[dict], *, removed: list[str]) -> int:
+        """Write the manifest of the next generation and make it current (atomic pointer swap)."""
+        # a segment whose rows are all deleted is dropped from the generation
+        empty = [e["name"] for e in segments if len(self._deleted.get(e["name"], ())) >= int(e["n_chunks"])]
+        segments = [e for e in segments if e["name"] not in empty]
+        deletions = {e["name"]: sorted(self._deleted[e["name"]]) for e in segments if self._deleted.get(e["name"])}
+        generation = self._next_generation()
+        counts = {
+            "files": len(self._files),
+            "articles": sum(int(i["n_articles"]) for i in self._files.values()),
+            "chunks": sum(int(e["n_chunks"]) for e in segments) - sum(len(r) for r in deletions.values()),
+        }
+        vectors = self._vector_entry or {"backend": self.vector_config.kind}
         manifest = {
             "format_version": FORMAT_VERSION,
             "generation": generation,
@@ -830,99 +910,67 @@ class IndexWriter:
             "model_id": self.model_id,
             "dim": self.dim,
             "analyzer": _analyzer_signature(),
-            "bm25": has_bm25,
-            "vectors": vector_entry,
-            "files": {
-                e.source: {"sha256": e.sha256, "path": e.path, "n_articles": len(e.articles), "n_chunks": len(e.chunks)}
-                for e in entries
-            },
-            "counts": {
-                "files": len(entries),
-                "articles": sum(len(e.articles) for e in entries),
-                "chunks": len(chunks),
-            },
-            "checksums": checksums,
+            "vectors": vectors,
+            "segments": segments,
+            "deletions": deletions,
+            "next_segment": self._next_segment,
+            "files": dict(sorted(self._files.items())),
+            "counts": counts,
         }
         manifest["manifest_sha256"] = _manifest_digest(manifest)
-        with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
-            json.dump(manifest, f, ensure_ascii=False, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        if has_bm25:
-            _fsync_path(tmp / BM25_DIR)
-        _fsync_path(tmp)
-
-    def _write_vectors(self, path: Path, entries: list[_FileEntry]) -> np.ndarray:
-        """Stream every file's vectors into ``path`` (.npy) and return it memory-mapped, read-only."""
-        n = sum(len(e.chunks) for e in entries)
-        if n == 0:
-            with open(path, "wb") as f:
-                np.save(f, np.zeros((0, self.dim), np.float32), allow_pickle=False)
-            return np.zeros((0, self.dim), np.float32)
-        out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, self.dim))
-        row = 0
-        for e in entries:
-            out[row : row + len(e.chunks)] = e.vectors
-            row += len(e.chunks)
-        out.flush()
-        del out
-        return np.load(path, allow_pickle=False, mmap_mode="r")
-
-    @staticmethod
-    def _write_sqlite(path: Path, entries: list[_FileEntry], tokens: list[list[str]]) -> None:
-        db = sqlite3.connect(path)
+        tmp = self.index_dir / f"{TMP_PREFIX}{GEN_PREFIX}{generation:06d}-{uuid.uuid4().hex[:8]}"
         try:
-            db.executescript(
-                """
-                CREATE TABLE files (source TEXT PRIMARY KEY, path TEXT, sha256 TEXT,
-                                    n_articles INTEGER, n_chunks INTEGER);
-                CREATE TABLE articles (source TEXT, ordinal INTEGER, title TEXT, text TEXT, byline TEXT,
-                                       origin TEXT, kind TEXT, sections TEXT, n_chunks INTEGER,
-                                       PRIMARY KEY (source, ordinal));
-                CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT, source TEXT,
-                                     article_ordinal INTEGER, title TEXT, section TEXT, text TEXT,
-                                     start INTEGER, "end" INTEGER, n_tokens INTEGER, tokens TEXT);
-                CREATE INDEX chunks_source ON chunks (source);
-                """
-            )
-            row = 0
-            for e in entries:
-                db.execute(
-                    "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
-                    (e.source, e.path, e.sha256, len(e.articles), len(e.chunks)),
-                )
-                per_article: dict[int, int] = {}
-                for c in e.chunks:
-                    per_article[c.article_ordinal] = per_article.get(c.article_ordinal, 0) + 1
-                db.executemany(
-                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            a.source, a.ordinal, a.title, a.text, a.byline, a.origin, a.kind,
-                            json.dumps([[s.heading, s.start] for s in a.sections], ensure_ascii=False),
-                            per_article.get(a.ordinal, 0),
-                        )
-                        for a in e.articles
-                    ],
-                )
-                db.executemany(
-                    "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            row + i, c.chunk_id, c.source, c.article_ordinal, c.title, c.section, c.text,
-                            c.start, c.end, c.n_tokens, json.dumps(tokens[row + i], ensure_ascii=False),
-                        )
-                        for i, c in enumerate(e.chunks)
-                    ],
-                )
-                row += len(e.chunks)
-            db.commit()
-        finally:
-            db.close()
+            tmp.mkdir()
+            with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
+                json.dump(manifest, f, ensure_ascii=False, indent=1)
+                f.flush()
+                os.fsync(f.fileno())
+            fsync_path(tmp)
+            final = generation_dir(self.index_dir, generation)
+            os.rename(tmp, final)
+            fsync_path(self.index_dir)
+            pointer = self.index_dir / f"{CURRENT_FILE}.tmp-{uuid.uuid4().hex[:8]}"
+            with open(pointer, "w", encoding="ascii") as f:
+                f.write(f"{final.name}\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(pointer, self.index_dir / CURRENT_FILE)
+            fsync_path(self.index_dir)
+        except (OSError, sqlite3.Error) as err:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise _unwritable(self.index_dir, err) from err
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        previous = self._base_generation
+        gone = set(removed) | set(empty)
+        if self._remote_entry() is not None:
+            fresh = {n: set(r) - self._committed_deleted.get(n, set()) for n, r in deletions.items() if n not in gone}
+            self._remote_delete(gone, fresh)
+        self._segments = segments
+        self._deleted = {n: set(r) for n, r in deletions.items()}
+        self._committed_deleted = {n: set(r) for n, r in deletions.items()}
+        for name in gone:
+            seg = self._readers.pop(name, None)
+            if seg is not None:
+                seg.close()
+        self._base_generation = generation
+        self.is_new = False
+        self._remove_old(keep={generation, previous})
+        return generation
+
+    def _next_generation(self) -> int:
+        """One past every generation seen (also orphans of crashed commits and a damaged CURRENT)."""
+        numbers = [self._base_generation or 0, *self._generation_numbers()]
+        try:
+            numbers.append(current_generation(self.index_dir) or 0)
+        except IndexCorruptError:
+            pass
+        return max(numbers) + 1
 
     def _remove_old(self, keep: set[int | None]) -> None:
-        """Drop generations other than the new one and the one it replaced (best effort),
-        and the server-side collections (Milvus) that no kept generation names."""
+        """Drop generations other than those in ``keep``, segments no kept generation lists, and
+        server-side collections (Milvus) that no kept generation names (best effort)."""
         from .vectors import drop_unused
 
         kept: list[dict] = []
@@ -940,8 +988,93 @@ class IndexWriter:
                 kept.append(manifest)
             else:
                 shutil.rmtree(path, ignore_errors=True)
+        listed = {e.get("name") for m in kept for e in m.get("segments", ())}
+        if kept:
+            for path in segments_dir(self.index_dir).glob(f"{SEG_PREFIX}*"):
+                if path.name not in listed:
+                    shutil.rmtree(path, ignore_errors=True)
         if remote:
             drop_unused(self.index_dir, kept, self.vector_config)
+
+    # ------------------------------------------------------------- Milvus
+    def _remote_entry(self) -> dict | None:
+        entry = self._vector_entry
+        return entry if entry and entry.get("backend") == "milvus" else None
+
+    def _remote(self, n_hint: int = 0) -> "Any":
+        from .vectors.milvus_index import MilvusIndex
+
+        if self._remote_entry() is None:  # the first commit (or a rebuild): a new collection
+            index = MilvusIndex.create(self.vector_config, self.index_dir, self.dim, n_hint)
+            self._vector_entry = index.entry
+            return index
+        return MilvusIndex.load(self._vector_entry, 0, self.dim, self.vector_config)
+
+    def _remote_insert(self, number: int, path: Path) -> None:
+        from .segment import VECTORS
+
+        vectors = np.load(path / VECTORS, allow_pickle=False, mmap_mode="r")
+        index = self._remote(n_hint=len(vectors))
+        try:
+            index.insert((number << PK_SHIFT) + np.arange(len(vectors), dtype=np.int64), vectors)
+            nlist = index.entry.get("index", {}).get("nlist")
+            if nlist and not index.entry.get("search_params"):  # IVF: tune nprobe once, on the first rows
+                params, recall = index.tune(np.asarray(vectors, dtype=np.float32), nlist, pk_base=number << PK_SHIFT)
+                self._vector_entry = {**index.entry, "search_params": params, "recall_at_10": recall,
+                                      "recall_target": TUNE_TARGET}
+        finally:
+            index.close()
+
+    def _remote_delete(self, segments: set[str], rows: dict[str, set[int]]) -> None:
+        """After the pointer swap: delete dropped segments' rows and tombstoned rows by primary key."""
+        if not segments and not any(rows.values()):
+            return
+        index = self._remote()
+        try:
+            for name in segments:
+                index.delete_range(segment_number(name) << PK_SHIFT, (segment_number(name) + 1) << PK_SHIFT)
+            pks = [(segment_number(n) << PK_SHIFT) + r for n, rs in rows.items() for r in sorted(rs)]
+            index.delete_rows(pks)
+        finally:
+            index.close()
+
+    def _reconcile_remote(self) -> None:
+        """Make the collection hold exactly the live rows of the current generation: after a crash
+        between an insert and the pointer swap (or a swap and its deletes), and for an index copied
+        from another directory (whose collection belongs to that one: this index gets its own)."""
+        from .vectors.milvus_index import collection_prefix
+
+        entry = self._remote_entry()
+        if entry is None or self.rebuild:
+            return
+        if not str(entry.get("collection", "")).startswith(collection_prefix(self.index_dir)):
+            self._vector_entry = None  # the next commit writes this index's own collection
+            live_rows = sum(int(e["n_chunks"]) for e in self._segments)
+            index = self._remote(n_hint=live_rows)
+            index.close()
+        live = sum(int(e["n_chunks"]) for e in self._segments) - sum(len(r) for r in self._deleted.values())
+        index = self._remote()
+        try:
+            if index.count() == live:
+                return
+            keep: set[int] = set()
+            for e in self._segments:
+                base = segment_number(e["name"]) << PK_SHIFT
+                dead = self._deleted.get(e["name"], set())
+                keep.update(base + r for r in range(int(e["n_chunks"])) if r not in dead)
+            stale = [pk for pk in index.all_pks() if pk not in keep]
+            index.delete_rows(stale)
+            missing = keep - set(index.all_pks())
+            for e in self._segments:
+                number = segment_number(e["name"])
+                if any((pk >> PK_SHIFT) == number for pk in missing):
+                    from .segment import VECTORS
+
+                    vectors = np.load(segments_dir(self.index_dir) / e["name"] / VECTORS, allow_pickle=False, mmap_mode="r")
+                    rows = np.array(sorted(pk & ((1 << PK_SHIFT) - 1) for pk in missing if (pk >> PK_SHIFT) == number))
+                    index.insert((number << PK_SHIFT) + rows, np.asarray(vectors[rows]), upsert=True)
+        finally:
+            index.close()
 
 
 def _analyzer_signature() -> str:

@@ -114,7 +114,7 @@ def test_open_search_and_contents(index):
     assert store.article("a.txt", 7) is None
     assert store.files()["b.txt"] == {"sha256": "sha-b", "path": "/data/b.txt", "n_articles": 1, "n_chunks": 3}
     assert [(a["source"], a["n_chunks"]) for a in store.list_articles()] == [("a.txt", 2), ("b.txt", 3)]
-    assert store.vocabulary_json() == {"terms": {"forum": ["论坛"]}}
+    assert store.vocabularies() == [{"terms": {"forum": ["论坛"]}}]
     assert store.manifest["counts"] == {"files": 2, "articles": 2, "chunks": 5}
     with pytest.raises(IndexError):
         store.chunk(5)
@@ -146,7 +146,7 @@ def test_replace_remove_and_unchanged_files(index):
     # vectors of the untouched file were carried over, not re-embedded
     row = texts(store).index(PAGE_B[1])
     assert store.search_dense(vectors["b.txt"][1], 1)[0][0] == row
-    assert store.vocabulary_json() == {"terms": {"forum": ["论坛"]}}  # kept when not set again
+    assert store.vocabularies() == [{"terms": {"forum": ["论坛"]}}]  # the first segment's; the new one has none
     assert store.verify() == []
 
     with writer(index_dir) as w:
@@ -211,7 +211,7 @@ def _truncate(path: Path) -> None:
 def test_damaged_files_are_reported_not_crashed_on(index, name, damage):
     index_dir, _ = index
     before = IndexStore.open(index_dir)
-    path = index_dir / "gen-000001" / name
+    path = (index_dir / "gen-000001" if name == "manifest.json" else index_dir / "segments" / "seg-000001") / name
     damage(path)
     with pytest.raises(IndexCorruptError) as err:
         IndexStore.open(index_dir, expect=EXPECT)
@@ -230,7 +230,7 @@ def test_damaged_files_are_reported_not_crashed_on(index, name, damage):
 def test_large_index_path_checks_sizes_and_loads_vectors(index):
     """Without the full checksum pass (big archives), faiss.index bytes are never parsed."""
     index_dir, vectors = index
-    _flip_byte(index_dir / "gen-000001" / "faiss.index", 30)
+    _flip_byte(index_dir / "segments" / "seg-000001" / "faiss.index", 30)
     store = IndexStore.open(index_dir, expect=EXPECT, full_check=False)
     assert store.chunk(store.search_dense(vectors["a.txt"][1], 1)[0][0]).text == PAGE_A[1]
     assert any("faiss.index" in p and "checksum" in p for p in store.verify())

@@ -13,7 +13,7 @@ from rag.errors import IndexCorruptError, IndexMismatchError
 from rag.models import Article, Chunk
 from rag.pipeline import Pipeline
 from rag.settings import load_settings
-from rag.store import IndexStore, IndexWriter, current_generation, generation_dir
+from rag.store import IndexStore, IndexWriter, current_generation
 from rag.vectors import VectorConfig, VectorStoreError
 from rag.vectors.base import RECALL_TARGET, exact_top_k, recall_at_k
 from rag.vectors.faiss_index import FaissIndex
@@ -67,9 +67,9 @@ def test_index_type_follows_size_and_is_recorded(tmp_path):
     vectors = unit(4_000, 4)
     write_index(large, {"a.txt": vectors[:1_500], "b.txt": vectors[1_500:]}, config)
     flat = IndexStore.open(small)
-    assert flat.manifest["vectors"]["type"] == "flat"
+    assert flat.vector_entry["type"] == "flat"
     ann = IndexStore.open(large)
-    entry = ann.manifest["vectors"]
+    entry = ann.vector_entry
     assert entry["type"] == "ann" and entry["factory"].startswith("PQ") and entry["k_factor"] >= 1
     assert entry["recall_at_10"] >= RECALL_TARGET and entry["ann_threshold"] == 3_000
     # a stored vector finds its own row first, with its exact cosine
@@ -83,7 +83,7 @@ def test_index_type_follows_size_and_is_recorded(tmp_path):
 def test_damaged_ann_file_is_refused_even_without_full_check(tmp_path):
     index_dir = tmp_path / "idx"
     write_index(index_dir, {"a.txt": unit(2_000, 5)}, VectorConfig(ann_threshold=1_000))
-    path = generation_dir(index_dir, current_generation(index_dir)) / "faiss.index"
+    path = IndexStore.open(index_dir).segments[0].path / "faiss.index"
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -92,20 +92,20 @@ def test_damaged_ann_file_is_refused_even_without_full_check(tmp_path):
 
 
 def test_incremental_commit_keeps_rows_consistent(tmp_path):
-    """Updating and deleting files renumbers rows; every row still finds its own vector."""
+    """Updating and deleting files renumbers rows (tombstones, a new segment); every row still finds
+    its own vector, and the segment holding the unchanged files is not rewritten."""
     index_dir = tmp_path / "idx"
     config = VectorConfig(ann_threshold=1_000)
     a, b, c = unit(800, 6), unit(700, 7), unit(600, 8)
     write_index(index_dir, {"a.txt": a, "b.txt": b, "c.txt": c}, config)
     b2 = unit(900, 9)
     with IndexWriter(index_dir, shape=SHAPE, model_id="m", dim=DIM, vectors=config) as w:
-        assert isinstance(w._state.files["c.txt"].vectors, np.memmap)  # unchanged files are not copied in RAM
         w.remove_file("a.txt")
         articles, chunks = fake_file("b.txt", len(b2))
         w.add_file("b.txt", "/data/b.txt", "sha-b2", articles, chunks, b2)
         w.commit()
     store = IndexStore.open(index_dir)
-    assert len(store) == 1_500 and sorted(store.files()) == ["b.txt", "c.txt"]
+    assert len(store) == 1_500 and sorted(store.files()) == ["b.txt", "c.txt"] and len(store.segments) == 2
     for vectors, source in ((b2, "b.txt"), (c, "c.txt")):
         for i in (0, len(vectors) // 2, len(vectors) - 1):
             row, _ = store.search_dense(vectors[i], 1)[0]
@@ -129,7 +129,7 @@ def test_milvus_without_uri_says_what_to_set(tmp_path):
 
 # ----------------------------------------------------------------------------- real pipeline
 def test_small_corpus_keeps_exact_search(pipeline):
-    assert pipeline.store().manifest["vectors"]["type"] == "flat"
+    assert pipeline.store().vector_entry["type"] == "flat"
 
 
 @pytest.mark.slow
@@ -141,7 +141,7 @@ def test_ann_index_answers_like_flat(home_copy, pipeline, question):
     p = Pipeline(settings)
     report = p.ingest([CORPUS], rebuild=True)
     assert report.chunks_embedded > 0
-    assert p.store().manifest["vectors"]["type"] == "ann"
+    assert p.store().vector_entry["type"] == "ann"
     answer = p.ask(question)
     assert answer.citations[0].source == INNER_MONGOLIA and "850" in answer.answer
     assert [c.source for c in answer.citations] == [c.source for c in pipeline.ask(question).citations]

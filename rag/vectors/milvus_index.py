@@ -1,7 +1,12 @@
-"""Milvus backend: one collection per index generation, primary key = chunk row.
+"""Milvus backend: one collection per index, primary key = segment number << 32 | row.
 
-Only the dense vectors live in Milvus; ``vectors.npy`` stays in the generation directory as the
-source of truth, so a lost collection can be rebuilt with ``rag ingest --rebuild``.
+A commit inserts the new segment's rows before its manifest is published and deletes the rows
+of removed files and merged-away segments (by primary key) after it, so the server holds exactly
+the live chunks; readers of an older generation skip rows of segments they do not list. Only the
+dense vectors live in Milvus: BM25 and chunk text stay in the local segments (Milvus 2.3 has no
+full-text search), and each segment's ``vectors.npy`` stays the source of truth, so a lost
+collection can be rebuilt with ``rag ingest --rebuild``. ``MilvusIndex.build`` (one immutable
+collection from a block of vectors) is what ``eval.scale_bench`` measures.
 """
 
 from __future__ import annotations
@@ -112,11 +117,37 @@ class MilvusIndex(VectorIndex):
         return scores, rows
 
     def delete_rows(self, rows: Iterable[int]) -> int:
-        """Delete rows by primary key (used by tests and maintenance); returns how many were sent."""
+        """Delete rows by primary key; returns how many were sent."""
         ids = [int(r) for r in rows]
-        if ids:
-            self._call("delete", self.collection, ids=ids)
+        for start in range(0, len(ids), 10_000):
+            self._call("delete", self.collection, ids=ids[start : start + 10_000])
         return len(ids)
+
+    def delete_range(self, lo: int, hi: int) -> None:
+        """Delete every row whose primary key is in ``[lo, hi)`` (one segment's rows)."""
+        self._call("delete", self.collection, filter=f"{PK} >= {int(lo)} and {PK} < {int(hi)}")
+
+    def insert(self, pks: np.ndarray, vectors: np.ndarray, *, batch: int = 10_000, upsert: bool = False) -> None:
+        """Insert (or upsert) rows, then a strong read so that every reader sees them."""
+        method = "upsert" if upsert else "insert"
+        for start in range(0, len(pks), batch):
+            block = np.asarray(vectors[start : start + batch], dtype=np.float32)
+            keys = pks[start : start + batch]
+            self._call(method, self.collection, [{PK: int(k), VECTOR: v} for k, v in zip(keys, block.tolist())])
+        self.count()
+
+    def all_pks(self) -> list[int]:
+        """Every primary key in the collection (used to reconcile after a crash)."""
+        found: list[int] = []
+        last = -1
+        while True:
+            rows = self._call("query", self.collection, filter=f"{PK} > {last}", output_fields=[PK],
+                              limit=16_384, consistency_level="Strong")
+            if not rows:
+                return found
+            keys = sorted(int(r[PK]) for r in rows)
+            found += keys
+            last = keys[-1]
 
     def count(self) -> int:
         result = self._call("query", self.collection, filter=f"{PK} >= 0", output_fields=["count(*)"],
@@ -138,6 +169,42 @@ class MilvusIndex(VectorIndex):
             ) from err
 
     # ------------------------------------------------------------- building
+    @classmethod
+    def create(cls, config: VectorConfig, index_dir: Path, dim: int, n_hint: int = 0) -> "MilvusIndex":
+        """A new, empty, loaded collection for the index at ``index_dir`` (rows come per segment).
+
+        Its index type is chosen for ``n_hint`` rows (FLAT below the ANN threshold, IVF_FLAT above);
+        search params of an IVF index are tuned once rows are in (:meth:`tune`)."""
+        from pymilvus import DataType
+        from pymilvus.exceptions import MilvusException
+
+        client = connect(config.milvus_uri)
+        name = f"{collection_prefix(index_dir)}{uuid.uuid4().hex[:12]}"
+        try:
+            schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+            schema.add_field(PK, DataType.INT64, is_primary=True)
+            schema.add_field(VECTOR, DataType.FLOAT_VECTOR, dim=dim)
+            index_params, index_entry = _index_params(client, config, n_hint)
+            client.create_collection(name, schema=schema, consistency_level="Strong")
+            client.create_index(name, index_params)
+            client.load_collection(name)
+        except MilvusException as err:
+            _drop_quietly(client, name)
+            client.close()
+            raise VectorStoreError(
+                f"Creating a collection on the Milvus server at {config.milvus_uri} failed: {err}. "
+                "The current index is unchanged."
+            ) from err
+        entry = {
+            "backend": "milvus",
+            "collection": name,
+            "uri": config.milvus_uri,
+            "ann_threshold": config.ann_threshold,
+            "index": index_entry,
+            "search_params": {},
+        }
+        return cls(client, entry, 0, dim, consistency=config.milvus_consistency)
+
     @classmethod
     def build(cls, vectors: np.ndarray, config: VectorConfig, *, index_dir: Path, generation: int) -> "MilvusIndex":
         """A new collection holding ``vectors`` (row i has primary key i), flushed and loaded."""
@@ -193,14 +260,16 @@ class MilvusIndex(VectorIndex):
         entry["build_seconds"] = round(time.perf_counter() - started, 2)
         return built
 
-    def tune(self, vectors: np.ndarray, nlist: int, target: float = TUNE_TARGET) -> tuple[dict, float]:
-        """The smallest nprobe whose recall@10 on probe queries, against exact search, reaches ``target``."""
+    def tune(self, vectors: np.ndarray, nlist: int, target: float = TUNE_TARGET, pk_base: int = 0) -> tuple[dict, float]:
+        """The smallest nprobe whose recall@10 on probe queries, against exact search, reaches ``target``
+        (``vectors`` are the rows with primary keys ``pk_base`` and up)."""
         queries = probe_queries(vectors)
         exact = exact_top_k(vectors, queries, 10)
         best: tuple[dict, float] = ({}, -1.0)
         for nprobe in tuple(p for p in NPROBE_LADDER if p < nlist) + (nlist,):
             self.entry["search_params"] = {"nprobe": nprobe}
-            recall = recall_at_k(self.search(queries, 10)[1], exact, 10)
+            found = self.search(queries, 10)[1]
+            recall = recall_at_k(np.where(found >= 0, found - pk_base, -1), exact, 10)
             if recall > best[1]:
                 best = ({"nprobe": nprobe}, round(recall, 4))
             if recall >= target:
