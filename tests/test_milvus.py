@@ -83,7 +83,8 @@ def test_manifest_names_a_live_collection(milvus_pipeline, milvus_uri):
     store = milvus_pipeline.store()
     entry = store.manifest["vectors"]
     assert entry["backend"] == "milvus" and entry["index"]["type"] == "FLAT"
-    assert not (store.path / "faiss.index").exists() and (store.path / "vectors.npy").exists()
+    segment = store.segments[0].path
+    assert not (segment / "faiss.index").exists() and (segment / "vectors.npy").exists()
     c = client(milvus_uri)
     assert entry["collection"] in c.list_collections()
     assert store.vector_index.count() == len(store)
@@ -110,29 +111,86 @@ def test_dense_ranks_match_faiss(milvus_pipeline, pipeline):
     assert np.allclose([s for _, s in milvus_hits], [s for _, s in faiss_hits], atol=1e-4)
 
 
-def test_removed_file_is_gone_and_old_collections_are_dropped(milvus_home, milvus_uri, tmp_path):
+def test_commits_insert_and_delete_exactly_the_changed_rows(milvus_home, milvus_uri, tmp_path):
+    """One collection per index: a removal deletes its rows by primary key, an add inserts only
+    the new file's rows; a copied index gets its own collection (the original keeps working)."""
     home = tmp_path / "home"
     shutil.copytree(milvus_home, home)
+    original = Pipeline(milvus_settings(milvus_home, milvus_uri)).store()
+    original_collection = original.manifest["vectors"]["collection"]
     p = Pipeline(milvus_settings(home, milvus_uri))
-    before = p.store()
-    first_collection = before.manifest["vectors"]["collection"]
-    n_before = len(before)
-    p.remove([INNER_MONGOLIA])
+    n_all = len(p.store())
+    n_file = p.store().files()[INNER_MONGOLIA]["n_chunks"]
+    p.remove([INNER_MONGOLIA])  # the copy's first write: its own collection, without the removed rows
     store = p.store()
-    assert store.vector_index.count() == len(store) < n_before
+    collection = store.manifest["vectors"]["collection"]
+    assert collection != original_collection and collection.startswith(collection_prefix(home / "index"))
+    assert store.vector_index.count() == len(store) == n_all - n_file
     vector = p.backend.embed_queries(["内蒙古已建成多少个社工站？"])[0]
     rows = [r for r, _ in store.search_dense(vector, len(store))]
     assert len(rows) == len(store)
     assert all(c.source != INNER_MONGOLIA for c in store.chunks(rows))
     answer = p.ask("内蒙古已建成多少个社工站？")
     assert all(c.source != INNER_MONGOLIA for c in answer.citations)
-    # two more commits: only the current generation's and its predecessor's collections remain
-    p.ingest([CORPUS / INNER_MONGOLIA])
+
+    p.ingest([CORPUS / INNER_MONGOLIA])  # inserts just that file's rows into the same collection
+    store = p.store()
+    assert store.manifest["vectors"]["collection"] == collection and len(store.segments) == 2
+    assert store.vector_index.count() == len(store) == n_all
+    assert "850" in p.ask("内蒙古已建成多少个社工站？").answer
     p.remove([INNER_MONGOLIA])
+    assert p.store().vector_index.count() == n_all - n_file
+    p.optimize()  # a merge: the merged segment's rows in, the old segments' rows out
+    store = p.store()
+    assert len(store.segments) == 1 and store.vector_index.count() == len(store) == n_all - n_file
+    assert store.verify() == []
     prefix = collection_prefix(home / "index")
-    mine = sorted(n for n in client(milvus_uri).list_collections() if n.startswith(prefix))
-    assert len(mine) == 2 and p.store().manifest["vectors"]["collection"] in mine
-    assert first_collection in client(milvus_uri).list_collections()  # the original home still owns it
+    assert [n for n in client(milvus_uri).list_collections() if n.startswith(prefix)] == [collection]
+    # the original home still owns its collection, untouched
+    assert original_collection in client(milvus_uri).list_collections()
+    assert original.vector_index.count() == n_all and original.verify() == []
+
+
+KILL_AFTER_INSERT = """
+import os, signal, sys
+from rag.pipeline import Pipeline
+from rag.settings import load_settings
+from rag.vectors.milvus_index import MilvusIndex
+
+original = MilvusIndex.insert
+def insert_then_die(self, *args, **kwargs):
+    original(self, *args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+MilvusIndex.insert = insert_then_die
+settings = load_settings({"home": sys.argv[1], "vector_store": "milvus", "milvus_uri": sys.argv[2]}, environ={})
+Pipeline(settings).ingest([sys.argv[3]])
+"""
+
+
+def test_sigkill_after_the_insert_is_reconciled(milvus_home, milvus_uri, tmp_path):
+    """Killed between the insert and the pointer swap: the old generation answers, the server's
+    extra rows are skipped by readers and deleted by the next writer; the rerun completes."""
+    import signal
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    shutil.copytree(milvus_home, home)
+    p = Pipeline(milvus_settings(home, milvus_uri))
+    p.remove([INNER_MONGOLIA])
+    n = len(p.store())
+    run = subprocess.run([sys.executable, "-c", KILL_AFTER_INSERT, str(home), milvus_uri, str(CORPUS / INNER_MONGOLIA)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    store = Pipeline(milvus_settings(home, milvus_uri)).store()
+    assert len(store) == n and store.vector_index.count() > n  # the orphan rows are on the server
+    vector = p.backend.embed_queries(["内蒙古已建成多少个社工站？"])[0]
+    assert len(store.search_dense(vector, n)) == n  # ...but never returned
+    p2 = Pipeline(milvus_settings(home, milvus_uri))
+    p2.ingest([CORPUS / INNER_MONGOLIA])
+    store = p2.store()
+    assert store.vector_index.count() == len(store) > n and store.verify() == []
+    assert "850" in p2.ask("内蒙古已建成多少个社工站？").answer
 
 
 def test_ivf_index_recall_and_read_after_delete(milvus_uri, tmp_path):
@@ -153,12 +211,13 @@ def test_ivf_index_recall_and_read_after_delete(milvus_uri, tmp_path):
     assert entry["index"]["type"] == "IVF_FLAT" and entry["recall_at_10"] >= RECALL_TARGET
     queries = rng.standard_normal((200, dim), dtype=np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    found = store.vector_index.search(queries, 10)[1]
+    found = store.vector_index.search(queries, 10)[1] - (1 << 32)  # primary keys of segment 1
     assert recall_at_k(found, exact_top_k(vectors, queries, 10), 10) >= RECALL_TARGET
+    assert [r for r, _ in store.search_dense(queries[0], 10)] == list(found[0])
     # strong consistency: a delete is visible to the very next read
     index = store.vector_index
     index.consistency = "Strong"
-    index.delete_rows(range(100))
+    index.delete_rows([(1 << 32) + r for r in range(100)])
     assert index.count() == n - 100
     assert all(r >= 100 for r, _ in store.search_dense(vectors[5], 10))
     store.close()
