@@ -14,8 +14,10 @@ VALID_FORMS = (
 )
 
 
-def create_backend(spec: str, *, cache_dir: Path | None = None) -> EmbeddingBackend:
+def create_backend(spec: str, *, cache_dir: Path | None = None, num_threads: int | None = None) -> EmbeddingBackend:
     """The backend named by ``spec``; with ``cache_dir``, wrapped in the on-disk embedding cache.
+
+    ``num_threads``: CPU threads of the e5 engine (None: the engine's default, every core).
 
     Raises :class:`EmbeddingError` for an unknown spec or a model that cannot be found offline,
     and :class:`MissingExtraError` when an optional dependency is not installed.
@@ -27,7 +29,7 @@ def create_backend(spec: str, *, cache_dir: Path | None = None) -> EmbeddingBack
     if text.lower() == E5_SPEC:
         from .e5 import E5Backend
 
-        backend = E5Backend(E5_SPEC)
+        backend = E5Backend(E5_SPEC, num_threads=num_threads)
     elif text.lower().startswith(ST_PREFIX):
         name = text[len(ST_PREFIX) :].strip()
         if not name:

@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--rebuild", action="store_true", help="start a fresh index (after changing model or chunking)")
     ingest.add_argument("--chunk-tokens", type=int, dest="chunk_tokens", help="max tokens per chunk")
     ingest.add_argument("--prune", action="store_true", help="also drop indexed files under these folders that are gone from disk")
+    ingest.add_argument("--jobs", type=int, dest="embed_threads",
+                        help="CPU threads for embedding (default: every core; RAG_EMBED_THREADS)")
+    ingest.add_argument("--batch", type=int, dest="embed_batch",
+                        help="passages per embedding call (default 16; RAG_EMBED_BATCH)")
 
     remove = sub.add_parser("remove", parents=[common], help="drop files from the index")
     remove.add_argument("paths", nargs="+")
@@ -114,6 +118,8 @@ def _settings(args: argparse.Namespace):
         "mode": getattr(args, "mode", None),
         "k": getattr(args, "k", None),
         "chunk_tokens": getattr(args, "chunk_tokens", None),
+        "embed_threads": getattr(args, "embed_threads", None),
+        "embed_batch": getattr(args, "embed_batch", None),
     }
     return load_settings(flags)
 
@@ -178,7 +184,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .pipeline import Pipeline
 
     pipeline = Pipeline(_settings(args))
-    report = pipeline.ingest(args.paths, rebuild=args.rebuild, progress=_progress, prune=args.prune)
+    report = pipeline.ingest(
+        args.paths, rebuild=args.rebuild, progress=_progress, prune=args.prune, embed_batch=pipeline.settings.embed_batch
+    )
     for warning in report.skipped:
         print(f"warning: {warning}", file=sys.stderr)
     print(report.summary())

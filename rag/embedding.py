@@ -17,7 +17,9 @@ def make_backend(settings: Settings) -> "EmbeddingBackend":
     from embeddings.factory import create_backend
 
     try:
-        return create_backend(settings.embeddings, cache_dir=settings.home / "cache")
+        return create_backend(
+            settings.embeddings, cache_dir=settings.home / "cache", num_threads=settings.embed_threads or None
+        )
     except MissingExtraError as err:
         raise RagError(str(err)) from err
     except EmbeddingError as err:

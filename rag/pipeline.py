@@ -22,12 +22,19 @@ if TYPE_CHECKING:
     from .glossary import Glossary
     from .langchain_retriever import NewsRetriever
     from .retrieval import HybridRetriever, QueryAnalysis
-    from .store import IndexStore
+    from .store import IndexStore, IndexWriter
 
 
 def bundled_corpus_dir() -> Path:
     """The sample pages shipped inside the package (the default corpus)."""
     return Path(str(resources.files("rag") / "data" / "corpus"))
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
 
 
 @dataclass
@@ -130,7 +137,7 @@ class Pipeline:
 
     def _open_store(self) -> "IndexStore":
         from .crosslingual import Vocabulary
-        from .store import IndexStore
+        from .store import IndexStore, IndexWriter
         from .vectors import VectorConfig
 
         store = IndexStore.open(
@@ -171,14 +178,17 @@ class Pipeline:
     ) -> IngestReport:
         """Add new and changed files (folders are walked); unchanged files cost nothing.
 
-        Embeddings are cached after every batch, so an interrupted ingest resumes where it stopped;
-        with ``prune``, indexed files that were under the given paths but are gone are dropped.
+        Streams: files are read, segmented and chunked a group at a time (the next group is
+        prepared in a thread while this one is embedded), and the writer writes a segment every
+        ``flush_chunks`` chunks, so memory stays bounded however large the ingest. Embeddings are
+        cached after every batch, so an interrupted ingest resumes where it stopped; with
+        ``prune``, indexed files that were under the given paths but are gone are dropped.
         Readers are never blocked; a smaller ``embed_batch`` lets their question embeddings in sooner.
         """
-        from .chunking import TokenCounter, chunk_article
+        from concurrent.futures import ThreadPoolExecutor
+
         from .crosslingual import Vocabulary
-        from .loading import find_files, load_document
-        from .segmentation import segment
+        from .loading import find_files
         from .store import IndexWriter
         from .vectors import VectorConfig
 
@@ -186,9 +196,7 @@ class Pipeline:
         report = IngestReport()
         files, warnings = find_files([Path(p) for p in paths])
         report.skipped.extend(warnings)
-        counter = TokenCounter(self.settings.tokenizer)
         backend = self.backend
-        pending: list[tuple[str, str, str, list[Article], list[Chunk]]] = []
         with self._write_lock, IndexWriter(
             self.settings.index_dir,
             shape=self.settings.index_shape(),
@@ -198,64 +206,47 @@ class Pipeline:
             vectors=VectorConfig.from_settings(self.settings),
             merge_policy=self.settings.merge_policy(),
             merge_vocabularies=Vocabulary.merge_json,
+            vocabulary_builder=lambda texts: Vocabulary.from_texts(texts).to_json(),
         ) as writer:
             seen: dict[str, str] = {}
-            for path in files:
-                try:
-                    doc = load_document(path)
-                except InputError as err:
-                    report.skipped.append(str(err))
-                    continue
-                if doc.source in seen and seen[doc.source] != doc.path:
-                    report.skipped.append(
-                        f"{doc.path}: skipped, another file named {doc.source!r} ({seen[doc.source]}) "
-                        f"is in the same ingest; rename one of them."
-                    )
-                    continue
-                seen[doc.source] = doc.path
-                if writer.has_file(doc.source, doc.sha256):
-                    report.unchanged.append(doc.source)
-                    continue
-                articles = segment(doc)
-                chunks = [
-                    c
-                    for a in articles
-                    for c in chunk_article(
-                        a,
-                        max_tokens=self.settings.chunk_tokens,
-                        overlap_sentences=self.settings.chunk_overlap_sentences,
-                        counter=counter,
-                    )
-                ]
-                if not chunks:
-                    report.skipped.append(f"{doc.path}: skipped, no text left after cleaning.")
-                    continue
-                (report.updated if writer.knows_source(doc.source) else report.added).append(doc.source)
-                pending.append((doc.source, doc.path, doc.sha256, articles, chunks))
-
+            sizes = [_file_size(f) for f in files]
+            total_bytes = max(1, sum(sizes))
+            bar = None
+            done_bytes, found_chunks = 0, 0
+            groups = self._prepared_groups(files, sizes, writer, seen, report)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-ingest-prepare") as pool:
+                future = pool.submit(next, groups, None)
+                while True:
+                    item = future.result()
+                    if item is None:
+                        break
+                    future = pool.submit(next, groups, None)  # the next group is read while this one embeds
+                    group, group_bytes = item
+                    done_bytes += group_bytes
+                    found_chunks += sum(len(chunks) for *_, chunks in group)
+                    if progress is not None and group:
+                        # the total is an estimate (chunks per byte so far) until every file is read
+                        estimate = max(found_chunks, round(found_chunks * total_bytes / max(1, done_bytes)))
+                        if bar is None:
+                            bar = progress(estimate, "Embedding chunks")
+                        elif hasattr(bar, "total"):
+                            bar.total = estimate
+                            if hasattr(bar, "refresh"):
+                                bar.refresh()
+                    texts = [c.indexed_text for *_, chunks in group for c in chunks]
+                    vectors = backend.embed_passages(texts, progress=bar, batch_size=embed_batch) if texts else None
+                    offset = 0
+                    for source, path, sha, articles, chunks in group:
+                        writer.add_file(source, path, sha, articles, chunks, vectors[offset : offset + len(chunks)])
+                        offset += len(chunks)
+                    report.chunks_embedded += len(texts)
+            if bar is not None and hasattr(bar, "close"):
+                if hasattr(bar, "total") and hasattr(bar, "n"):
+                    bar.total = bar.n
+                bar.close()
             if prune:
                 report.removed = writer.prune_missing([Path(p) for p in paths], keep=set(seen))
-            total = sum(len(chunks) for *_, chunks in pending)
-            bar = progress(total, "Embedding chunks") if (progress and total) else None
-            start = 0
-            while start < len(pending):  # a group of files at a time: one group's vectors in flight
-                end, size = start + 1, len(pending[start][4])
-                while end < len(pending) and size + len(pending[end][4]) <= EMBED_GROUP:
-                    size += len(pending[end][4])
-                    end += 1
-                group, start = pending[start:end], end
-                texts = [c.indexed_text for *_, chunks in group for c in chunks]
-                vectors = backend.embed_passages(texts, progress=bar, batch_size=embed_batch)
-                offset = 0
-                for source, path, sha, articles, chunks in group:
-                    writer.add_file(source, path, sha, articles, chunks, vectors[offset : offset + len(chunks)])
-                    offset += len(chunks)
-            if bar is not None and hasattr(bar, "close"):
-                bar.close()
-            report.chunks_embedded = total
             if report.chunks_embedded or report.removed or rebuild or writer.is_new:
-                if report.chunks_embedded:  # the vocabulary of the new segment: its own texts only
-                    writer.set_vocabulary_json(Vocabulary.from_texts(writer.iter_texts()).to_json())
                 report.generation = writer.commit()
                 merged = writer.maybe_merge()
                 report.generation = merged[-1] if merged else report.generation
@@ -263,6 +254,60 @@ class Pipeline:
         report.total_chunks = len(store)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _prepared_groups(
+        self, files: list[Path], sizes: list[int], writer: "IndexWriter", seen: dict[str, str], report: IngestReport
+    ) -> Iterator[tuple[list[tuple[str, str, str, list[Article], list[Chunk]]], int]]:
+        """Files read, segmented and chunked, about ``EMBED_GROUP`` chunks per group (with the
+        bytes of the files the group covers); unchanged, duplicate and unreadable files are noted
+        in ``report`` and left out. Runs in the prepare thread: it only asks the writer about
+        sources no other group holds (names are unique within an ingest), never changes it."""
+        from .chunking import TokenCounter, chunk_article
+        from .loading import load_document
+        from .segmentation import segment
+
+        counter = TokenCounter(self.settings.tokenizer)
+        group: list[tuple[str, str, str, list[Article], list[Chunk]]] = []
+        size, group_bytes = 0, 0
+        for path, n_bytes in zip(files, sizes):
+            group_bytes += n_bytes
+            try:
+                doc = load_document(path)
+            except InputError as err:
+                report.skipped.append(str(err))
+                continue
+            if doc.source in seen and seen[doc.source] != doc.path:
+                report.skipped.append(
+                    f"{doc.path}: skipped, another file named {doc.source!r} ({seen[doc.source]}) "
+                    f"is in the same ingest; rename one of them."
+                )
+                continue
+            seen[doc.source] = doc.path
+            if writer.has_file(doc.source, doc.sha256):
+                report.unchanged.append(doc.source)
+                continue
+            articles = segment(doc)
+            chunks = [
+                c
+                for a in articles
+                for c in chunk_article(
+                    a,
+                    max_tokens=self.settings.chunk_tokens,
+                    overlap_sentences=self.settings.chunk_overlap_sentences,
+                    counter=counter,
+                )
+            ]
+            if not chunks:
+                report.skipped.append(f"{doc.path}: skipped, no text left after cleaning.")
+                continue
+            (report.updated if writer.knows_source(doc.source) else report.added).append(doc.source)
+            group.append((doc.source, doc.path, doc.sha256, articles, chunks))
+            size += len(chunks)
+            if size >= EMBED_GROUP:
+                yield group, group_bytes
+                group, size, group_bytes = [], 0, 0
+        if group or group_bytes:
+            yield group, group_bytes
 
     def remove(self, paths: Iterable[Path | str]) -> list[str]:
         """Drop files (by path or file name) from the index; returns the removed sources."""

@@ -59,6 +59,8 @@ class Settings:
     max_question_chars: int = 2000
     read_k: int = 3  # passages the reader reads (of the k retrieved)
     min_confidence: float | None = None  # refuse below this; None = the threshold fitted on dev data
+    embed_threads: int = 0  # CPU threads of the embedding engine during ingest; 0 = every core
+    embed_batch: int = 16  # passages per embedding call during ingest
     merge_factor: int = 10  # index segments of one size tier merged together (rag.merging); 0 = never
 
     def __post_init__(self) -> None:
@@ -78,6 +80,10 @@ class Settings:
             raise InputError(f"min_confidence={self.min_confidence} is out of range: use 0..1.")
         if self.ann_threshold < 1:
             raise InputError(f"ann_threshold={self.ann_threshold} must be at least 1 (chunks).")
+        if not 0 <= self.embed_threads <= 256:
+            raise InputError(f"embed_threads={self.embed_threads} (--jobs, RAG_EMBED_THREADS) is out of range: use 0 (every core) to 256.")
+        if not 1 <= self.embed_batch <= 1024:
+            raise InputError(f"embed_batch={self.embed_batch} (--batch, RAG_EMBED_BATCH) is out of range: use 1..1024.")
         if self.merge_factor < 0 or self.merge_factor == 1:
             raise InputError(f"merge_factor={self.merge_factor} is out of range: use 0 (never merge) or 2 and up.")
         if not 1 <= self.k <= 50:

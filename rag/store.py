@@ -515,7 +515,9 @@ class IndexWriter:
     One writer at a time (file lock). Use as a context manager: ``__enter__`` takes the lock and
     reads the current manifest (unless ``rebuild``); nothing is written until :meth:`commit`.
     ``merge_policy`` chooses segments to merge after a commit (:meth:`maybe_merge`);
-    ``merge_vocabularies`` turns the vocabulary blobs of merged segments into one.
+    ``merge_vocabularies`` turns the vocabulary blobs of merged segments into one;
+    ``vocabulary_builder`` makes a new segment's blob from its texts; every ``flush_chunks``
+    added chunks are written out as a segment (published by the next commit).
     """
 
     def __init__(
@@ -530,6 +532,8 @@ class IndexWriter:
         vectors: "VectorConfig | None" = None,
         merge_policy: "MergePolicy | None" = None,
         merge_vocabularies: Callable[[list[dict]], dict | None] | None = None,
+        vocabulary_builder: Callable[[Iterator[str]], dict] | None = None,
+        flush_chunks: int = 50_000,
     ) -> None:
         from .merging import MergePolicy
         from .vectors import VectorConfig
@@ -538,6 +542,8 @@ class IndexWriter:
         self.vector_config = vectors or VectorConfig()
         self.merge_policy = merge_policy or MergePolicy()
         self.merge_vocabularies = merge_vocabularies or _default_vocabulary_merge
+        self.vocabulary_builder = vocabulary_builder  # texts of a new segment -> its vocabulary blob
+        self.flush_chunks = int(flush_chunks)
         self.shape = {k: shape[k] for k in shape}
         self.model_id = model_id
         self.dim = int(dim)
@@ -550,12 +556,12 @@ class IndexWriter:
         self._committed_deleted: dict[str, set[int]] = {}  # as of the last committed generation
         self._files: dict[str, dict] = {}  # committed files: source -> info incl. "segment"
         self._pending: dict[str, FileRows] = {}
+        self._written: list[dict] = []  # segments flushed by this writer, published by commit()
         self._vocabulary: dict | None = None
         self._next_segment = 1
         self._vector_entry: dict | None = None
         self._lock: Any = None
         self._readers: dict[str, Segment] = {}  # base segments opened to look up a file's rows
-        self._dirty = False
 
     # ------------------------------------------------------------- lock and base
     def __enter__(self) -> "IndexWriter":
@@ -684,7 +690,7 @@ class IndexWriter:
     def _reader(self, name: str) -> Segment:
         seg = self._readers.get(name)
         if seg is None:
-            entry = next(e for e in self._segments if e["name"] == name)
+            entry = next(e for e in self._segments + self._written if e["name"] == name)
             seg = Segment.open(segments_dir(self.index_dir) / name, entry, full_check=False,
                                vector_config=self.vector_config, load_vectors=False, load_lexical=False)
             self._readers[name] = seg
@@ -722,7 +728,8 @@ class IndexWriter:
             raise ValueError(f"{source}: chunks/articles of other sources {sorted(strays - {source})}")
         self._drop(source)
         self._pending[source] = FileRows(source, str(path), sha256, list(articles), list(chunks), array)
-        self._dirty = True
+        if self.pending_chunks() >= self.flush_chunks:
+            self.flush()
 
     def _drop(self, source: str) -> bool:
         if self._pending.pop(source, None) is not None:
@@ -732,7 +739,6 @@ class IndexWriter:
             return False
         rows = self._reader(info["segment"]).rows_of(source)
         self._deleted.setdefault(info["segment"], set()).update(rows)
-        self._dirty = True
         return True
 
     def remove_file(self, source: str) -> bool:
@@ -780,20 +786,33 @@ class IndexWriter:
         return [(e["name"], int(e["n_chunks"]), len(self._deleted.get(e["name"], ()))) for e in self._segments]
 
     # ------------------------------------------------------------- committing
-    def commit(self) -> int:
-        """Write the new files as one segment and the next generation; make it current."""
+    def flush(self) -> None:
+        """Write the files added so far as a segment (not yet part of any generation: the next
+        :meth:`commit` publishes it), so that a long ingest never holds all its chunks in memory."""
         self._require_open()
-        written: list[dict] = []
-        if self._pending:
-            files = [self._pending[s] for s in sorted(self._pending)]
-            entry = self._write_segment(files, sum(len(f.chunks) for f in files), self._vocabulary)
-            written.append(entry)
-            for f in files:
-                self._files[f.source] = {**{k: v for k, v in zip(FILE_KEYS, (f.sha256, f.path, len(f.articles), len(f.chunks)))},
-                                         "segment": entry["name"]}
-        generation = self._publish(self._segments + written, removed=[])
+        if not self._pending:
+            return
+        files = [self._pending[s] for s in sorted(self._pending)]
+        vocabulary = self._vocabulary
+        if vocabulary is None and self.vocabulary_builder is not None:
+            vocabulary = self.vocabulary_builder(self.iter_texts())
+        entry = self._write_segment(files, sum(len(f.chunks) for f in files), vocabulary)
+        self._written.append(entry)
+        for f in files:
+            self._files[f.source] = {**dict(zip(FILE_KEYS, (f.sha256, f.path, len(f.articles), len(f.chunks)))),
+                                     "segment": entry["name"]}
         self._pending.clear()
         self._vocabulary = None
+
+    def pending_chunks(self) -> int:
+        return sum(len(f.chunks) for f in self._pending.values())
+
+    def commit(self) -> int:
+        """Write the new files as a segment and the next generation; make it current."""
+        self._require_open()
+        self.flush()
+        generation = self._publish(self._segments + self._written, removed=[])
+        self._written = []
         return generation
 
     def maybe_merge(self) -> list[int]:

@@ -259,3 +259,52 @@ def test_new_chunks_vectors_are_searchable_in_small_segments_exactly(tmp_path):
         assert np.isclose(hits[0][1], 1.0, atol=1e-5)
     _, chunks = make_file("x.txt", ["一"])
     assert unit_vectors(1, 0).shape == (1, DIM) and chunks
+
+
+def test_a_long_ingest_is_written_in_bounded_segments_and_published_at_once(tmp_path):
+    """Every ``flush_chunks`` chunks go to disk as a segment; none is visible before the commit,
+    and a writer that dies before committing leaves nothing the next writer keeps."""
+    index_dir = tmp_path / "index"
+    one_commit_per_file(index_dir, {"p1.txt": PAGES["p1.txt"]})
+    built = []
+    with writer(index_dir, flush_chunks=3, vocabulary_builder=lambda texts: built.append(list(texts)) or {"n": len(built)}) as w:
+        for seed, source in enumerate(("p2.txt", "p3.txt", "p4.txt")):
+            add(w, source, PAGES[source], f"sha-{source}", seed)
+        assert w.pending_chunks() < 3 and len(list((index_dir / "segments").iterdir())) >= 3
+        assert IndexStore.open(index_dir).files().keys() == {"p1.txt"}  # not published yet
+        w.commit()
+    store = IndexStore.open(index_dir, expect=EXPECT)
+    assert sorted(store.files()) == ["p1.txt", "p2.txt", "p3.txt", "p4.txt"] and len(store) == 9
+    assert [e["n_chunks"] for e in store.manifest["segments"]] == [2, 3, 4]
+    assert store.vocabularies() == [{"n": 1}, {"n": 2}]  # one per new segment, from its own texts
+    assert store.verify() == []
+
+    with pytest.raises(ZeroDivisionError):
+        with writer(index_dir, flush_chunks=1) as w:
+            add(w, "p9.txt", ["未提交的文字。"], "sha-p9", 50)
+            1 / 0
+    assert (index_dir / "segments" / "seg-000004").is_dir()  # flushed, never published
+    with writer(index_dir) as w:
+        assert not w.knows_source("p9.txt")
+    assert not (index_dir / "segments" / "seg-000004").exists()
+    assert IndexStore.open(index_dir).verify() == []
+
+
+def test_cli_optimize_and_check_report_segments(tmp_path, built_home):
+    import shutil
+
+    from rag.cli import main
+
+    home = tmp_path / "home"
+    shutil.copytree(built_home, home)
+    corpus = Path(__file__).resolve().parents[1] / "rag" / "data" / "corpus"
+    page = sorted(corpus.iterdir())[0]
+    assert main(["remove", page.name, "--home", str(home)]) == 0
+    assert main(["ingest", str(page), "--home", str(home), "--jobs", "1", "--batch", "8"]) == 0
+    store = IndexStore.open(home / "index")
+    assert len(store.segments) == 2 and store.manifest["deletions"]
+    assert main(["optimize", "--home", str(home)]) == 0
+    store = IndexStore.open(home / "index")
+    assert len(store.segments) == 1 and not store.manifest["deletions"] and store.verify() == []
+    assert main(["check", "--home", str(home)]) == 0
+    assert main(["ingest", str(page), "--home", str(home), "--jobs", "x"]) != 0
