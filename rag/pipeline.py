@@ -137,7 +137,7 @@ class Pipeline:
 
     def _open_store(self) -> "IndexStore":
         from .crosslingual import Vocabulary
-        from .store import IndexStore, IndexWriter
+        from .store import IndexStore
         from .vectors import VectorConfig
 
         store = IndexStore.open(
@@ -187,27 +187,14 @@ class Pipeline:
         """
         from concurrent.futures import ThreadPoolExecutor
 
-        from .crosslingual import Vocabulary
         from .loading import find_files
-        from .store import IndexWriter
-        from .vectors import VectorConfig
 
         started = time.perf_counter()
         report = IngestReport()
         files, warnings = find_files([Path(p) for p in paths])
         report.skipped.extend(warnings)
         backend = self.backend
-        with self._write_lock, IndexWriter(
-            self.settings.index_dir,
-            shape=self.settings.index_shape(),
-            model_id=backend.model_id,
-            dim=backend.dim,
-            rebuild=rebuild,
-            vectors=VectorConfig.from_settings(self.settings),
-            merge_policy=self.settings.merge_policy(),
-            merge_vocabularies=Vocabulary.merge_json,
-            vocabulary_builder=lambda texts: Vocabulary.from_texts(texts).to_json(),
-        ) as writer:
+        with self._write_lock, self._writer(rebuild=rebuild) as writer:
             seen: dict[str, str] = {}
             sizes = [_file_size(f) for f in files]
             total_bytes = max(1, sum(sizes))
@@ -254,6 +241,25 @@ class Pipeline:
         report.total_chunks = len(store)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _writer(self, *, rebuild: bool = False) -> "IndexWriter":
+        """The index writer with this pipeline's settings (vector backend, merges, vocabulary)."""
+        from .crosslingual import Vocabulary
+        from .store import IndexWriter
+        from .vectors import VectorConfig
+
+        backend = self.backend
+        return IndexWriter(
+            self.settings.index_dir,
+            shape=self.settings.index_shape(),
+            model_id=backend.model_id,
+            dim=backend.dim,
+            rebuild=rebuild,
+            vectors=VectorConfig.from_settings(self.settings),
+            merge_policy=self.settings.merge_policy(),
+            merge_vocabularies=Vocabulary.merge_json,
+            vocabulary_builder=lambda texts: Vocabulary.from_texts(texts).to_json(),
+        )
 
     def _prepared_groups(
         self, files: list[Path], sizes: list[int], writer: "IndexWriter", seen: dict[str, str], report: IngestReport
@@ -311,21 +317,8 @@ class Pipeline:
 
     def remove(self, paths: Iterable[Path | str]) -> list[str]:
         """Drop files (by path or file name) from the index; returns the removed sources."""
-        from .crosslingual import Vocabulary
-        from .store import IndexWriter
-        from .vectors import VectorConfig
-
-        backend = self.backend
         removed: list[str] = []
-        with self._write_lock, IndexWriter(
-            self.settings.index_dir,
-            shape=self.settings.index_shape(),
-            model_id=backend.model_id,
-            dim=backend.dim,
-            vectors=VectorConfig.from_settings(self.settings),
-            merge_policy=self.settings.merge_policy(),
-            merge_vocabularies=Vocabulary.merge_json,
-        ) as writer:
+        with self._write_lock, self._writer() as writer:
             for p in paths:
                 name = Path(p).name
                 if writer.remove_file(name):
@@ -341,21 +334,8 @@ class Pipeline:
 
     def optimize(self) -> dict:
         """Merge every segment into one (deleted rows dropped, the ANN index rebuilt)."""
-        from .crosslingual import Vocabulary
-        from .store import IndexWriter
-        from .vectors import VectorConfig
-
-        backend = self.backend
         started = time.perf_counter()
-        with self._write_lock, IndexWriter(
-            self.settings.index_dir,
-            shape=self.settings.index_shape(),
-            model_id=backend.model_id,
-            dim=backend.dim,
-            vectors=VectorConfig.from_settings(self.settings),
-            merge_policy=self.settings.merge_policy(),
-            merge_vocabularies=Vocabulary.merge_json,
-        ) as writer:
+        with self._write_lock, self._writer() as writer:
             if writer.is_new:
                 raise IndexMissingError(f"No index at {self.settings.index_dir}. Build one with: rag ingest PATH")
             before = len(writer.segment_sizes())

@@ -33,7 +33,6 @@ import json
 import os
 import shutil
 import sqlite3
-import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -75,6 +74,9 @@ REBUILD_HINT = "Rebuild it with: rag ingest --rebuild"
 FULL_CHECK_BYTES = 256 * 1024 * 1024
 SHAPE_KEYS = ("embeddings", "tokenizer", "chunk_tokens", "chunk_overlap_sentences")
 UPLOADS_DIR = "uploads"  # $RAG_HOME/uploads: files received by `rag serve` (their own namespace)
+# A merge of segments with deleted rows recounts the vocabulary from the live texts up to this
+# size (jieba: about a minute per 100k chunks on 2 cores); beyond it the segments' counts are summed.
+REBUILD_VOCABULARY_CHUNKS = 100_000
 PK_SHIFT = 32  # Milvus primary key = segment number << 32 | row within the segment
 FILE_KEYS = ("sha256", "path", "n_articles", "n_chunks")
 
@@ -841,8 +843,13 @@ class IndexWriter:
         for source, info in self._files.items():
             owner.setdefault(info["segment"], []).append(source)
         n_live = sum(int(e["n_chunks"]) - len(self._deleted.get(e["name"], ())) for e in members)
-        parts = [v for v in (self._reader(e["name"]).vocabulary_json() for e in members) if v is not None]
-        vocabulary = parts[0] if len(parts) == 1 else self.merge_vocabularies(parts)
+        deleted = any(self._deleted.get(e["name"]) for e in members)
+        if deleted and self.vocabulary_builder is not None and n_live <= REBUILD_VOCABULARY_CHUNKS:
+            # deleted files' words would linger in summed counts: count the live texts again
+            vocabulary = self.vocabulary_builder(self._live_texts(members, owner))
+        else:
+            parts = [v for v in (self._reader(e["name"]).vocabulary_json() for e in members) if v is not None]
+            vocabulary = parts[0] if len(parts) == 1 else self.merge_vocabularies(parts)
         files = self._stream_live(members, owner)
         written = [self._write_segment(files, n_live, vocabulary)] if n_live else []
         for entry in written:
@@ -852,6 +859,13 @@ class IndexWriter:
         kept = [e for e in self._segments if e not in members]
         segments = kept[:first] + written + kept[first:]
         return self._publish(segments, removed=[e["name"] for e in members])
+
+    def _live_texts(self, members: list[dict], owner: dict[str, list[str]]) -> Iterator[str]:
+        for entry in members:
+            seg = self._reader(entry["name"])
+            for source in sorted(owner.get(entry["name"], ())):
+                for r in seg.query("SELECT title, text FROM articles WHERE source = ? ORDER BY ordinal", (source,)):
+                    yield f"{r['title']}\n{r['text']}" if r["title"] else r["text"]
 
     def _stream_live(self, members: list[dict], owner: dict[str, list[str]]) -> Iterator[FileRows]:
         """Every live file of ``members``, one at a time, with its vectors and BM25 tokens."""
