@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from ..chunking import split_sentences
 from ..models import Answer, Citation, Passage
 from .base import Answerer, citation, refusal
+from .names import ProperNames, off_corpus_refusal
 from .question import Concept, ParsedQuestion, abbreviation_pattern, named_places, parse_question, place_after_preposition
 
 if TYPE_CHECKING:
@@ -119,9 +120,12 @@ class ExtractiveAnswerer(Answerer):
 
     mode = "rules"
 
-    def __init__(self, context: QuestionContext | None = None, *, min_score: float = MIN_SCORE) -> None:
+    def __init__(
+        self, context: QuestionContext | None = None, *, min_score: float = MIN_SCORE, names: ProperNames | None = None
+    ) -> None:
         self._context = context
         self.min_score = min_score
+        self.names = names  # off-corpus English names (None: not checked; the reader passes its own)
 
     # ------------------------------------------------------------------ follow-ups
     def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
@@ -143,6 +147,9 @@ class ExtractiveAnswerer(Answerer):
     def _answer(self, question, passages, *, language, history):
         if not passages:
             return refusal(question, language, self.mode)
+        off_corpus = off_corpus_refusal(self.names, question, language, self.mode, passages)
+        if off_corpus is not None:
+            return off_corpus
         groups, vocabulary = self._context(question) if self._context else ((), None)
         parts = _sub_questions(question)
         if len(parts) > 1:

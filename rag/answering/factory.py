@@ -24,7 +24,9 @@ def create_answerer(mode: str, pipeline: "Pipeline") -> Answerer:
     if mode == "rules":
         from .extractive import ExtractiveAnswerer
 
-        return ExtractiveAnswerer(context=pipeline.question_context)
+        from .names import ProperNames
+
+        return ExtractiveAnswerer(context=pipeline.question_context, names=ProperNames())
     if mode == "llm":
         from .llm import LLMAnswerer
 

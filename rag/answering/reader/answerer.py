@@ -5,7 +5,9 @@ Each of the top passages is read together with the question by the fine-tuned en
 all windows compete in one softmax, equal answers pooling their probability. The winning span's
 probability is mapped to a calibrated confidence (:mod:`.calibration`), and an answer below
 ``min_confidence`` is refused. The question's named places, people and years must also appear in
-some passage (the rule the previous reader had), so "Tibet" is not answered from Inner Mongolia.
+some passage (the rule the previous reader had), so "Tibet" is not answered from Inner Mongolia,
+and so must a capitalised proper name of an English question that the bridge does not know because
+the corpus lacks it ("What is the population of Paris?": :mod:`..names`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from ...chunking import split_sentences
 from ...models import Answer, Citation, Passage
 from ..base import Answerer, citation, refusal
+from ..names import ProperNames, off_corpus_refusal
 from ..question import parse_question
 from .calibration import Calibration
 from .features import SpanChoice, best_spans, build_windows
@@ -73,6 +76,7 @@ class ReaderAnswerer(Answerer):
         calibration: Calibration | None = None,
         read_k: int = 3,
         min_confidence: float | None = None,
+        names: ProperNames | None = None,
     ) -> None:
         from ..extractive import ExtractiveAnswerer
 
@@ -86,6 +90,8 @@ class ReaderAnswerer(Answerer):
         self.calibration = calibration or Calibration.load()
         self.read_k = read_k
         self.min_confidence = self.calibration.threshold if min_confidence is None else min_confidence
+        # English proper names -> Chinese (the full CC-CEDICT, read on first use and kept here)
+        self.names = names if names is not None else ProperNames()
 
     def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         return self._rules.condense(question, history)
@@ -164,6 +170,9 @@ class ReaderAnswerer(Answerer):
 
         if not passages:
             return refusal(question, language, self.mode)
+        off_corpus = off_corpus_refusal(self.names, question, language, self.mode, passages)
+        if off_corpus is not None:
+            return off_corpus  # "Paris": a name of the question that no retrieved passage mentions
         passages = self._naming_passages(question, language, passages[: self.read_k])
         if not passages:
             return refusal(question, language, self.mode, confidence=0.0)
