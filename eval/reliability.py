@@ -29,7 +29,7 @@ GROUPS = {
 }
 # Row label per figure name, in table order.
 ROWS = {
-    "kill_points": "Kill points survived (SIGKILL during ingest, remove, upload)",
+    "kill_points": "Kill points survived (SIGKILL during ingest, remove, optimize, upload)",
     "concurrent_asks": "Concurrent requests answered right (while another process ingests)",
     "property_cases": "Property-test cases run with 0 crashes",
     "hostile_files": "Hostile files and names refused, index unchanged",

@@ -1,4 +1,5 @@
-"""Crash safety: SIGKILL at any moment of `rag ingest`, `rag remove` or an upload loses nothing.
+"""Crash safety: SIGKILL at any moment of `rag ingest`, `rag remove`, `rag optimize` (a merge of
+every segment) or an upload loses nothing.
 
 After every kill the previous (or the new) generation is readable and whole, old answers still
 come, the stale lock does not block the next run, and the final uninterrupted run leaves exactly
@@ -75,7 +76,11 @@ def _kill_when(process: subprocess.Popen, index_dir: Path, trigger: str, value: 
         before = (index_dir / "CURRENT").read_text() if (index_dir / "CURRENT").exists() else ""
         deadline = time.monotonic() + 120
         while process.poll() is None and time.monotonic() < deadline:
-            if trigger == "commit" and any(p.name.startswith(".tmp-gen-") for p in index_dir.iterdir()):
+            segments = index_dir / "segments"
+            writing = any(p.name.startswith(".tmp-gen-") for p in index_dir.iterdir()) or (
+                segments.is_dir() and any(p.name.startswith(".tmp-seg-") for p in segments.iterdir())
+            )
+            if trigger == "commit" and writing:
                 time.sleep(value)
                 break
             if trigger == "current" and (index_dir / "CURRENT").exists():
@@ -119,12 +124,14 @@ def test_sigkill_during_ingest_and_remove_loses_nothing(crash_setup) -> None:
     corpus_chunks = index_contents(home)
     reader = _reader(home)  # a long-lived reader, like a server: reopens each new generation
     assert IM_ANSWER in reader.ask(IM_QUESTION).answer
-    expected = {"ingest": 8.0, "remove": 3.0}  # first guesses; replaced by measured run times
+    expected = {"ingest": 8.0, "remove": 3.0, "optimize": 3.0}  # first guesses; replaced by measured run times
     extras = [f.source for f in facts]
     survived, interrupted, failures = 0, 0, []
     for n, (trigger, value) in enumerate(KILL_PLAN):
-        op = "remove" if set(extras) <= set(index_contents(home)) else "ingest"
-        args = ["ingest", str(docs)] if op == "ingest" else ["remove", *extras]
+        op = "ingest"
+        if set(extras) <= set(index_contents(home)):
+            op = "optimize" if n % 3 == 1 else "remove"  # a merge of every segment, or tombstones
+        args = {"ingest": ["ingest", str(docs)], "remove": ["remove", *extras], "optimize": ["optimize"]}[op]
         started = time.monotonic()
         process = subprocess.Popen(
             rag_command(home, *args), env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -157,7 +164,7 @@ def test_sigkill_during_ingest_and_remove_loses_nothing(crash_setup) -> None:
     for fact in facts[:3]:
         assert fact.answer in reader.ask(fact.question).answer
 
-    record("kill_points", survived, len(KILL_PLAN), f"ingest/remove, {interrupted} killed mid-run")
+    record("kill_points", survived, len(KILL_PLAN), f"ingest/remove/optimize, {interrupted} killed mid-run")
     assert failures == [], failures
     assert interrupted >= len(KILL_PLAN) * 2 // 3, f"only {interrupted} of {len(KILL_PLAN)} kills hit a running process"
 
