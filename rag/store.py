@@ -33,6 +33,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,6 +60,7 @@ from .segment import (
 
 if TYPE_CHECKING:
     from .merging import MergePolicy
+    from .pooled import SegmentPool
     from .vectors import VectorConfig, VectorIndex
 
 from .vectors.base import TUNE_TARGET
@@ -206,6 +208,9 @@ class IndexStore:
         self._by_number = {seg.number: i for i, seg in enumerate(segments)}
         self._by_name = {seg.name: i for i, seg in enumerate(segments)}
         self._n_docs = sum(seg.n for seg in segments)  # BM25's N counts deleted rows (as Lucene does)
+        self._pool: "SegmentPool | None" = None
+        self._pool_lock = threading.Lock()
+        self._pooled: frozenset[int] = frozenset()
 
     # ------------------------------------------------------------- opening
     @classmethod
@@ -328,6 +333,25 @@ class IndexStore:
         return i, int(row - self._offsets[i]) if live is None else int(live[row - self._offsets[i]])
 
     # ------------------------------------------------------------- searching
+    def _small(self) -> "SegmentPool | None":
+        """The small segments pooled (built on first use; None when fewer than two are small)."""
+        if self._pool is not None or len(self.segments) < 2:
+            return self._pool
+        with self._pool_lock:
+            if self._pool is None:
+                from .pooled import POOL_SEGMENT_CHUNKS, POOL_TOTAL_CHUNKS, SegmentPool
+
+                members, total = [], 0
+                for i, seg in enumerate(self.segments):
+                    if seg.n <= POOL_SEGMENT_CHUNKS and total + seg.n <= POOL_TOTAL_CHUNKS:
+                        members.append(i)
+                        total += seg.n
+                if len(members) >= 2:
+                    pool = SegmentPool(self.segments, members, self._globals, dense=self._remote is None)
+                    self._pooled = frozenset(members)
+                    self._pool = pool
+        return self._pool
+
     def search_dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Top ``k`` rows by cosine similarity to ``query`` (normalised here), over every segment."""
         k = min(int(k), len(self))
@@ -350,7 +374,14 @@ class IndexStore:
                 rows.append(self._globals(i, local[sel]))
                 scores.append(sc[sel])
         else:
+            pool = self._small()
+            if pool is not None:
+                sc, found = pool.search_dense(vector, k)
+                rows.append(found)
+                scores.append(sc)
             for i, seg in enumerate(self.segments):
+                if i in self._pooled:
+                    continue
                 dead = 0 if self._deleted[i] is None else len(self._deleted[i])
                 sc, local = seg.search_dense(vector, k + dead)
                 rows.append(self._globals(i, local))
@@ -368,13 +399,20 @@ class IndexStore:
         tokens = list(tokens)
         if not tokens or k <= 0 or not self.segments:
             return []
-        ids = [seg.term_ids(tokens) for seg in self.segments]
-        dfs = np.stack([seg.doc_freqs(i) for seg, i in zip(self.segments, ids)])
-        global_df = dfs.sum(axis=0)
+        pool = self._small()
+        alone = [i for i in range(len(self.segments)) if i not in self._pooled]
+        ids = {i: self.segments[i].term_ids(tokens) for i in alone}
+        dfs = {i: self.segments[i].doc_freqs(ids[i]) for i in alone}
+        global_df = sum(dfs.values(), np.zeros(len(tokens)))
+        if pool is not None:
+            global_df = global_df + pool.doc_freqs(tokens)
         if not global_df.any():
             return []
         found: list[tuple[int, float]] = []
-        for i, seg in enumerate(self.segments):
+        if pool is not None:
+            found += pool.search_lexical(tokens, global_df, self._n_docs, k)
+        for i in alone:
+            seg = self.segments[i]
             if not dfs[i].any():
                 continue
             weights = idf_weights(self._n_docs, global_df, dfs[i], seg.n)

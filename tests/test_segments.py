@@ -308,3 +308,28 @@ def test_cli_optimize_and_check_report_segments(tmp_path, built_home):
     assert len(store.segments) == 1 and not store.manifest["deletions"] and store.verify() == []
     assert main(["check", "--home", str(home)]) == 0
     assert main(["ingest", str(page), "--home", str(home), "--jobs", "x"]) != 0
+
+
+def test_pooled_small_segments_search_like_segment_by_segment(tmp_path, monkeypatch):
+    """Small segments are searched as one pool: same rows and scores as asking each in turn."""
+    import rag.pooled
+
+    index_dir = tmp_path / "index"
+    vectors = one_commit_per_file(index_dir)
+    with writer(index_dir) as w:
+        add(w, "p2.txt", ["上海港集装箱吞吐量再创新高，港口繁忙。"], "sha-p2b", 60)  # tombstones in seg 2
+        w.commit()
+    pooled = IndexStore.open(index_dir)
+    assert pooled._small() is not None  # built on first use
+    monkeypatch.setattr(rag.pooled, "POOL_SEGMENT_CHUNKS", 0)
+    alone = IndexStore.open(index_dir)
+    assert pooled._small() is not None and alone._small() is None
+    for q in QUERIES + ["上海港 港口", "内蒙古 社会工作"]:
+        a, b = pooled.search_lexical(analyze(q), 10), alone.search_lexical(analyze(q), 10)
+        assert [r for r, _ in a] == [r for r, _ in b], q
+        np.testing.assert_allclose([s for _, s in a], [s for _, s in b], rtol=1e-5)
+    for v in list(np.concatenate(list(vectors.values()))) + list(unit_vectors(5, 77)):
+        a, b = pooled.search_dense(v, 4), alone.search_dense(v, 4)
+        assert [r for r, _ in a] == [r for r, _ in b]
+        np.testing.assert_allclose([s for _, s in a], [s for _, s in b], atol=1e-5)
+    assert "上海港集装箱吞吐量再创新高。" not in [pooled.chunk(r).text for r, _ in pooled.search_lexical(analyze("上海港"), 10)]
