@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 #: segments up to this many chunks are pooled (a single-page commit is ~10-50)
 POOL_SEGMENT_CHUNKS = 20_000
-#: and at most this many chunks in all (the stacked vectors are copied into memory)
-POOL_TOTAL_CHUNKS = 200_000
+#: and at most this many chunks in all (the stacked vectors are copied into memory: 150 MB at dim 384)
+POOL_TOTAL_CHUNKS = 100_000
 
 
 @dataclass
