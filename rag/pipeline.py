@@ -76,6 +76,7 @@ class Pipeline:
         self._glossary: "Glossary | None" = None
         self._store: "IndexStore | None" = None
         self._vocabulary: "Vocabulary | None" = None
+        self._vocabulary_of: tuple[tuple[str, ...], "Vocabulary | None"] = ((), None)  # segments -> merged
         self._answerers: dict[str, "Answerer"] = {}
         self._last_analysis: tuple | None = None
 
@@ -136,7 +137,6 @@ class Pipeline:
             self._open_lock.release()
 
     def _open_store(self) -> "IndexStore":
-        from .crosslingual import Vocabulary
         from .store import IndexStore
         from .vectors import VectorConfig
 
@@ -144,11 +144,29 @@ class Pipeline:
             self.settings.index_dir, expect=self.expected_shape(), vectors=VectorConfig.from_settings(self.settings),
             reuse=self._store,  # unchanged segments are shared, not reread
         )
-        parts = [Vocabulary.from_json(data) for data in store.vocabularies()]
+        vocabulary = self._merged_vocabulary(store)
         with self._lock:
-            self._vocabulary = Vocabulary.merge(parts) if parts else None
+            self._vocabulary = vocabulary
             self._store = store
         return store
+
+    def _merged_vocabulary(self, store: "IndexStore") -> "Vocabulary | None":
+        """The vocabulary of every segment, merged; after a commit that only added segments (or
+        only tombstones) the previous merge is extended instead of redone."""
+        from .crosslingual import Vocabulary
+
+        names = tuple(seg.name for seg in store.segments)
+        previous, merged = self._vocabulary_of
+        if previous == names:
+            return merged
+        if previous and merged is not None and set(previous) <= set(names):
+            fresh = [seg.vocabulary_json() for seg in store.segments if seg.name not in previous]
+            parts = [merged] + [Vocabulary.from_json(v) for v in fresh if v]
+        else:
+            parts = [Vocabulary.from_json(v) for v in store.vocabularies()]
+        vocabulary = Vocabulary.merge(parts) if parts else None
+        self._vocabulary_of = (names, vocabulary)
+        return vocabulary
 
     def ensure_index(self, progress: ProgressFactory | None = None) -> "IndexStore":
         """Open the index, building it from the bundled sample corpus the first time."""

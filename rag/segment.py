@@ -190,7 +190,7 @@ def write_segment(
         "checksums": checksums,
     }
     with open(path / SEGMENT_MANIFEST, "w", encoding="utf-8") as out:
-        json.dump(info, out, ensure_ascii=False, indent=1)
+        out.write(json.dumps(info, ensure_ascii=False, separators=(",", ":")))  # one shot: the C encoder
         out.flush()
         os.fsync(out.fileno())
     if has_bm25:
@@ -338,6 +338,7 @@ class Segment:
         self._db_lock = threading.Lock()
         self._refs = 0  # open stores sharing this segment (closed when the last one lets go)
         self.info_sha256: str | None = None
+        self._vocabulary: dict | None = None  # parsed vocabulary.json ({} when it holds none)
         if bm25 is not None:
             self._vocab: dict[str, int] = bm25.vocab_dict
             self._indptr = np.asarray(bm25.scores["indptr"])
@@ -476,12 +477,16 @@ class Segment:
         return article_from_row(rows[0]) if rows else None
 
     def vocabulary_json(self) -> dict | None:
+        """The segment's vocabulary blob (read once: the segment never changes)."""
+        if self._vocabulary is not None:
+            return self._vocabulary or None
         file = self.path / VOCABULARY
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
             raise IndexCorruptError(f"Cannot read {file}: {err}. {REBUILD_HINT}") from err
-        return data if isinstance(data, dict) else None
+        self._vocabulary = data if isinstance(data, dict) else {}
+        return self._vocabulary or None
 
     # ------------------------------------------------------------- checking
     def verify(self, vector_config: "VectorConfig | None") -> list[str]:

@@ -602,6 +602,7 @@ class IndexWriter:
         self._vector_entry: dict | None = None
         self._lock: Any = None
         self._readers: dict[str, Segment] = {}  # base segments opened to look up a file's rows
+        self._summaries: dict[int, dict] = {}  # generation -> its segments and vectors entry
 
     # ------------------------------------------------------------- lock and base
     def __enter__(self) -> "IndexWriter":
@@ -639,8 +640,8 @@ class IndexWriter:
             raise _unwritable(self.index_dir, err) from err
         self._lock = lock
         try:
-            self._clean_leftovers()
             self._load_base()
+            self._clean_leftovers()
             self._reconcile_remote()
         except BaseException:
             self.close()
@@ -725,6 +726,7 @@ class IndexWriter:
         self._next_segment = int(manifest.get("next_segment", 1))
         self._vector_entry = manifest.get("vectors")
         self._base_generation = generation
+        self._summaries[generation] = _summary(manifest)
         self.is_new = False
 
     def _reader(self, name: str) -> Segment:
@@ -993,7 +995,8 @@ class IndexWriter:
         try:
             tmp.mkdir()
             with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
-                json.dump(manifest, f, ensure_ascii=False, indent=1)
+                # json.dumps (one shot) uses the C encoder; json.dump and indent= do not
+                f.write(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")))
                 f.flush()
                 os.fsync(f.fileno())
             fsync_path(tmp)
@@ -1014,6 +1017,7 @@ class IndexWriter:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         previous = self._base_generation
+        self._summaries[generation] = _summary(manifest)
         gone = set(removed) | set(empty)
         if self._remote_entry() is not None:
             fresh = {n: set(r) - self._committed_deleted.get(n, set()) for n, r in deletions.items() if n not in gone}
@@ -1041,29 +1045,33 @@ class IndexWriter:
 
     def _remove_old(self, keep: set[int | None]) -> None:
         """Drop generations other than those in ``keep``, segments no kept generation lists, and
-        server-side collections (Milvus) that no kept generation names (best effort)."""
+        server-side collections (Milvus) that no kept generation names (best effort). Manifests
+        this writer read or wrote are not parsed again (at 1M chunks one is ~15 MB of JSON)."""
         from .vectors import drop_unused
 
         kept: list[dict] = []
-        remote = self.vector_config.kind != "faiss"
         for path in self.index_dir.glob(f"{GEN_PREFIX}*"):
             suffix = path.name[len(GEN_PREFIX) :]
             if not suffix.isdigit():
                 continue
-            try:
-                manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                manifest = {}
-            remote = remote or (manifest.get("vectors") or {}).get("backend", "faiss") != "faiss"
-            if int(suffix) in keep:
-                kept.append(manifest)
-            else:
+            if int(suffix) not in keep:
                 shutil.rmtree(path, ignore_errors=True)
+                continue
+            summary = self._summaries.get(int(suffix))
+            if summary is None:
+                try:
+                    summary = _summary(json.loads((path / MANIFEST).read_text(encoding="utf-8")))
+                except (OSError, ValueError):
+                    summary = {}
+            kept.append(summary)
         listed = {e.get("name") for m in kept for e in m.get("segments", ())}
         if kept:
             for path in segments_dir(self.index_dir).glob(f"{SEG_PREFIX}*"):
                 if path.name not in listed:
                     shutil.rmtree(path, ignore_errors=True)
+        remote = self.vector_config.kind != "faiss" or any(
+            (m.get("vectors") or {}).get("backend", "faiss") != "faiss" for m in kept
+        )
         if remote:
             drop_unused(self.index_dir, kept, self.vector_config)
 
@@ -1146,6 +1154,12 @@ class IndexWriter:
                     index.insert((number << PK_SHIFT) + rows, np.asarray(vectors[rows]), upsert=True)
         finally:
             index.close()
+
+
+def _summary(manifest: dict) -> dict:
+    """What cleanup needs of a manifest: its segments and its vectors entry."""
+    return {"segments": [{"name": e.get("name")} for e in manifest.get("segments", ())],
+            "vectors": manifest.get("vectors")}
 
 
 def _analyzer_signature() -> str:
