@@ -3,9 +3,10 @@
 Each of the top passages is read together with the question by the fine-tuned encoder
 (:mod:`.model`); every window proposes its best spans and its "no answer" score; the candidates of
 all windows compete in one softmax, equal answers pooling their probability. The winning span's
-probability is mapped to a calibrated confidence (:mod:`.calibration`), and an answer below
-``min_confidence`` is refused. The question's named places, people and years must also appear in
-some passage (the rule the previous reader had), so "Tibet" is not answered from Inner Mongolia,
+probability is mapped to a calibrated confidence (:mod:`.calibration`), and an answer below the
+threshold fitted for the question's language (or ``min_confidence`` when set) is refused. The
+question's named places, people and years must also appear in some passage (the rule the
+previous reader had), so "Tibet" is not answered from Inner Mongolia,
 and so must a capitalised proper name of an English question that the bridge does not know because
 the corpus lacks it ("What is the population of Paris?": :mod:`..names`).
 """
@@ -89,16 +90,23 @@ class ReaderAnswerer(Answerer):
         self._rules = ExtractiveAnswerer(context=context)  # follow-up rewriting rules
         self.calibration = calibration or Calibration.load()
         self.read_k = read_k
-        self.min_confidence = self.calibration.threshold if min_confidence is None else min_confidence
+        # None: the calibration's threshold of the question's language; a number overrides both
+        self.min_confidence = min_confidence
         # English proper names -> Chinese (the full CC-CEDICT, read on first use and kept here)
         self.names = names if names is not None else ProperNames()
 
     def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         return self._rules.condense(question, history)
 
+    def threshold(self, language: str | None) -> float:
+        """Answers of a question in ``language`` below this confidence are refused: ``min_confidence``
+        when set (``RAG_MIN_CONFIDENCE``), else the threshold fitted for that language."""
+        return self.calibration.threshold_for(language) if self.min_confidence is None else self.min_confidence
+
     # ------------------------------------------------------------------ reading
-    def candidates(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
-        """Every proposed answer, best first, with pooled probabilities."""
+    def candidates(self, question: str, passages: Sequence[Passage], language: str | None = None) -> list[Candidate]:
+        """Every proposed answer, best first, with pooled probabilities and the confidence of a
+        question in ``language``."""
         passages = list(passages)[: self.read_k]
         if not passages:
             return []
@@ -134,7 +142,7 @@ class ReaderAnswerer(Answerer):
             else:
                 pooled[key] = Candidate(prev.passage, prev.start, prev.end, prev.text, prev.probability + float(p), max(prev.margin, margin))
         cal = self.calibration
-        scored = [replace(c, confidence=cal(c.probability, c.margin, c.passage.rank)) for c in pooled.values()]
+        scored = [replace(c, confidence=cal(c.probability, c.margin, c.passage.rank, language)) for c in pooled.values()]
         return sorted(scored, key=lambda c: -c.confidence)
 
     def _bridged(self, question: str) -> str:
@@ -165,22 +173,31 @@ class ReaderAnswerer(Answerer):
         return naming if self.require_all_entities else list(passages)
 
     # ------------------------------------------------------------------ answering
-    def _answer(self, question, passages, *, language, history):
+    def prepare(self, question: str, passages: Sequence[Passage], language: str) -> tuple[list[str], list[Passage], Answer | None]:
+        """What is read: the question's parts (English ones with their bridged Chinese terms) and
+        the passages naming what the question names, or the refusal given before any reading
+        (``eval.calibrate --as-read`` fits the confidence on exactly this)."""
         from ..extractive import _sub_questions
 
         if not passages:
-            return refusal(question, language, self.mode)
+            return [], [], refusal(question, language, self.mode)
         off_corpus = off_corpus_refusal(self.names, question, language, self.mode, passages)
         if off_corpus is not None:
-            return off_corpus  # "Paris": a name of the question that no retrieved passage mentions
+            return [], [], off_corpus  # "Paris": a name of the question that no retrieved passage mentions
         passages = self._naming_passages(question, language, passages[: self.read_k])
         if not passages:
-            return refusal(question, language, self.mode, confidence=0.0)
+            return [], [], refusal(question, language, self.mode, confidence=0.0)
         parts = [self._bridged(p) if language == "en" else p for p in _sub_questions(question)]
+        return parts, passages, None
+
+    def _answer(self, question, passages, *, language, history):
+        parts, passages, refused = self.prepare(question, passages, language)
+        if refused is not None:
+            return refused
         found: list[tuple[Candidate, float]] = []
         part_confidence: list[float] = []
         for part in parts:
-            cands = self.candidates(part, passages)
+            cands = self.candidates(part, passages, language)
             if not cands:
                 return refusal(question, language, self.mode, confidence=0.0)
             best = cands[0]
@@ -190,7 +207,7 @@ class ReaderAnswerer(Answerer):
                 extra = self._more_values(part, best, cands)
                 found = sorted(found + [(c, c.confidence) for c in extra], key=lambda f: f[0].start)
         confidence = min(part_confidence)  # extra values ride on the best one's confidence
-        if confidence < self.min_confidence:
+        if confidence < self.threshold(language):
             return refusal(question, language, self.mode, confidence=confidence)
         return self._compose(question, language, found, confidence)
 
