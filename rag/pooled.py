@@ -52,7 +52,14 @@ class SegmentPool:
             np.asarray(np.load(segments[i].path / VECTORS, allow_pickle=False, mmap_mode="r"), dtype=np.float32)
             for i in self.members
         ] if dense else []
-        self.vectors = np.concatenate(blocks) if blocks else np.zeros((0, 1), np.float32)
+        self._index = None  # exact inner-product search over the stacked rows (FAISS flat)
+        if blocks:
+            import faiss
+
+            stacked = np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
+            self._index = faiss.IndexFlatIP(stacked.shape[1])
+            self._index.add(stacked)
+        self._n_dead = int(self.dead.sum())
         self.postings: dict[str, _Postings] = {}
         gathered: dict[str, list[tuple[np.ndarray, np.ndarray, int]]] = {}
         for k, i in enumerate(self.members):
@@ -77,14 +84,15 @@ class SegmentPool:
     # ------------------------------------------------------------- dense
     def search_dense(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """``(scores, generation rows)`` of the pooled top ``k`` (deleted rows never returned)."""
-        if not self.n:
+        if not self.n or self._index is None:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        scores = self.vectors @ query.reshape(-1)
-        scores[self.dead] = -np.inf
-        k = min(int(k), self.n)
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.isfinite(scores[top])]
-        return scores[top], self.globals[top]
+        # FAISS, not numpy: a numpy matrix-vector product measured 1-8 ms here against 0.1 ms
+        # (its BLAS threads stall when the CPU is busy)
+        scores, rows = self._index.search(query.reshape(1, -1), min(int(k) + self._n_dead, self.n))
+        keep = rows[0] >= 0
+        rows, scores = rows[0][keep], scores[0][keep]
+        live = ~self.dead[rows]
+        return scores[live][: int(k)], self.globals[rows[live]][: int(k)]
 
     # ------------------------------------------------------------- lexical
     def doc_freqs(self, tokens: Sequence[str]) -> np.ndarray:
