@@ -30,7 +30,9 @@ POOL_TOTAL_CHUNKS = 100_000
 class _Postings:
     rows: np.ndarray  # pooled rows
     scores: np.ndarray  # bm25s scores stored by their segment (its own idf)
-    member: np.ndarray  # index into the pool's segments, per posting
+    slot: np.ndarray  # per posting: index into ``members``
+    members: np.ndarray  # the pool's segments holding the term (indexes into the pool)
+    own_df: np.ndarray  # the term's document frequency in each of those segments
 
 
 class SegmentPool:
@@ -78,7 +80,9 @@ class SegmentPool:
             self.postings[term] = _Postings(
                 rows=np.concatenate([self.offsets[k] + np.asarray(rows, np.int64) for rows, _, k in parts]),
                 scores=np.concatenate([np.asarray(s, np.float32) for _, s, _ in parts]),
-                member=np.concatenate([np.full(len(rows), k, np.int32) for rows, _, k in parts]),
+                slot=np.concatenate([np.full(len(rows), j, np.int32) for j, (rows, _, _) in enumerate(parts)]),
+                members=np.array([k for _, _, k in parts], np.int64),
+                own_df=np.array([len(rows) for rows, _, _ in parts], np.float64),
             )
 
     # ------------------------------------------------------------- dense
@@ -111,11 +115,8 @@ class SegmentPool:
                 continue
             hit = True
             # each member's stored score carries its own idf: rescale to the whole index's
-            own_df = np.bincount(p.member, minlength=len(self.members)).astype(np.float64)
-            weight = np.zeros(len(self.members))
-            present = own_df > 0
-            weight[present] = idf(df, n_docs) / idf(own_df[present], self.n_docs[present])
-            scores[p.rows] += (weight[p.member] * p.scores).astype(np.float32)
+            weight = (idf(df, n_docs) / idf(p.own_df, self.n_docs[p.members])).astype(np.float32)
+            scores[p.rows] += weight[p.slot] * p.scores
         if not hit:
             return []
         scores[self.dead] = 0
