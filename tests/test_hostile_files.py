@@ -7,6 +7,7 @@ Damaged index files are caught at load with the rebuild hint, never a traceback 
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import struct
@@ -142,7 +143,7 @@ def _flip(path: Path) -> None:
 DAMAGE = [
     ("vectors.npy", _truncate), ("vectors.npy", _flip), ("faiss.index", _flip), ("chunks.sqlite", _flip),
     ("chunks.sqlite", _truncate), ("manifest.json", _flip), ("manifest.json", _truncate),
-    ("vocabulary.json", _flip), ("bm25", _flip),
+    ("vocabulary.json", _flip), ("bm25", _flip), ("segment.json", _flip), ("segment.json", _truncate),
 ]  # fmt: skip
 
 
@@ -154,7 +155,9 @@ def test_damaged_index_files_are_caught_with_the_rebuild_hint(built_home, tmp_pa
         home = tmp_path / f"h{n}"
         shutil.copytree(clean, home)
         gen = home / "index" / (home / "index" / "CURRENT").read_text().strip()
-        target = gen / name
+        segment = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))["segments"][0]["name"]
+        # the manifest is the generation's; every other file is in a segment of it
+        target = gen / name if name == "manifest.json" else home / "index" / "segments" / segment / name
         if target.is_dir():
             target = max((p for p in target.iterdir() if p.is_file()), key=lambda p: p.stat().st_size)
         damage(target)
