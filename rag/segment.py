@@ -307,6 +307,27 @@ def read_segment_manifest(path: Path, entry: dict | None = None) -> dict:
     return info
 
 
+def check_segment_files(path: Path, entry: dict, *, full_check: bool) -> dict:
+    """The segment manifest of ``entry``, after checking every file it lists: present, of its
+    recorded size, and (``full_check``) of its recorded sha256. IndexCorruptError naming the file."""
+    info = read_segment_manifest(path, entry)
+    if info.get("name") != entry.get("name"):
+        raise IndexCorruptError(f"{path / SEGMENT_MANIFEST} names segment {info.get('name')}. {REBUILD_HINT}")
+    for rel, meta in info["checksums"].items():
+        file = path / rel
+        try:
+            size = file.stat().st_size
+        except OSError:
+            raise IndexCorruptError(f"Index file {file} is missing. {REBUILD_HINT}") from None
+        if size != meta["size"]:
+            raise IndexCorruptError(
+                f"Index file {file} is truncated or damaged ({size} bytes, expected {meta['size']}). {REBUILD_HINT}"
+            )
+        if full_check and sha256_file(file) != meta["sha256"]:
+            raise IndexCorruptError(f"Index file {file} fails its checksum (it was changed or damaged). {REBUILD_HINT}")
+    return info
+
+
 def connect_ro(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise IndexCorruptError(f"Index file {path} is missing. {REBUILD_HINT}")
@@ -358,23 +379,7 @@ class Segment:
     ) -> "Segment":
         """Open the segment ``entry`` (from a generation manifest) names; sizes always checked,
         sha256 of every file when ``full_check`` (an approximate FAISS file is checked anyway)."""
-        info = read_segment_manifest(path, entry)
-        if info.get("name") != entry.get("name"):
-            raise IndexCorruptError(f"{path / SEGMENT_MANIFEST} names segment {info.get('name')}. {REBUILD_HINT}")
-        for rel, meta in info["checksums"].items():
-            file = path / rel
-            try:
-                size = file.stat().st_size
-            except OSError:
-                raise IndexCorruptError(f"Index file {file} is missing. {REBUILD_HINT}") from None
-            if size != meta["size"]:
-                raise IndexCorruptError(
-                    f"Index file {file} is truncated or damaged ({size} bytes, expected {meta['size']}). {REBUILD_HINT}"
-                )
-            if full_check and sha256_file(file) != meta["sha256"]:
-                raise IndexCorruptError(
-                    f"Index file {file} fails its checksum (it was changed or damaged). {REBUILD_HINT}"
-                )
+        info = check_segment_files(path, entry, full_check=full_check)
         n = int(info["counts"]["chunks"])
         vector_index = None
         try:

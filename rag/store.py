@@ -49,6 +49,7 @@ from .segment import (
     SEGMENTS_DIR,
     FileRows,
     Segment,
+    check_segment_files,
     fsync_path,
     idf_weights,
     normalized,
@@ -704,21 +705,7 @@ class IndexWriter:
         # (segment.json checksums, every file's size; every sha256 when the index is small).
         total = sum(int(e.get("bytes", 0)) for e in manifest["segments"])
         for entry in manifest["segments"]:
-            path = segments_dir(self.index_dir) / entry["name"]
-            info = read_segment_manifest(path, entry)
-            for rel, meta in info["checksums"].items():
-                file = path / rel
-                try:
-                    size = file.stat().st_size
-                except OSError:
-                    raise IndexCorruptError(f"Index file {file} is missing. {REBUILD_HINT}") from None
-                if size != meta["size"]:
-                    raise IndexCorruptError(f"Index file {file} is truncated or damaged. {REBUILD_HINT}")
-                if total <= FULL_CHECK_BYTES:
-                    from .segment import sha256_file
-
-                    if sha256_file(file) != meta["sha256"]:
-                        raise IndexCorruptError(f"Index file {file} fails its checksum. {REBUILD_HINT}")
+            check_segment_files(segments_dir(self.index_dir) / entry["name"], entry, full_check=total <= FULL_CHECK_BYTES)
         self._segments = [dict(e) for e in manifest["segments"]]
         self._deleted = {name: set(rows) for name, rows in manifest.get("deletions", {}).items()}
         self._committed_deleted = {name: set(rows) for name, rows in self._deleted.items()}
