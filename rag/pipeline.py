@@ -352,10 +352,12 @@ class Pipeline:
 
     def optimize(self) -> dict:
         """Merge every segment into one (deleted rows dropped, the ANN index rebuilt)."""
+        from .store import current_generation
+
         started = time.perf_counter()
+        if current_generation(self.settings.index_dir) is None:  # before a writer creates the folder
+            raise IndexMissingError(f"No index at {self.settings.index_dir}. Build one with: rag ingest PATH")
         with self._write_lock, self._writer() as writer:
-            if writer.is_new:
-                raise IndexMissingError(f"No index at {self.settings.index_dir}. Build one with: rag ingest PATH")
             before = len(writer.segment_sizes())
             generation = writer.optimize()
         store = self.store(wait=True)

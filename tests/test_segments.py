@@ -333,3 +333,20 @@ def test_pooled_small_segments_search_like_segment_by_segment(tmp_path, monkeypa
         assert [r for r, _ in a] == [r for r, _ in b]
         np.testing.assert_allclose([s for _, s in a], [s for _, s in b], atol=1e-5)
     assert "上海港集装箱吞吐量再创新高。" not in [pooled.chunk(r).text for r, _ in pooled.search_lexical(analyze("上海港"), 10)]
+
+
+def test_new_settings_and_commands_refuse_bad_values_clearly(tmp_path):
+    from rag.cli import main
+    from rag.errors import IndexMissingError, InputError
+    from rag.pipeline import Pipeline
+    from rag.settings import load_settings
+
+    with pytest.raises(IndexMissingError, match="rag ingest PATH"):
+        Pipeline(load_settings({"home": tmp_path / "empty"}, environ={})).optimize()
+    assert not (tmp_path / "empty" / "index").exists()  # nothing created for a missing index
+    for env, named in (({"RAG_MERGE_FACTOR": "1"}, "merge_factor=1"), ({"RAG_MERGE_FACTOR": "x"}, "merge_factor"),
+                       ({"RAG_EMBED_THREADS": "-2"}, "--jobs"), ({"RAG_EMBED_BATCH": "0"}, "--batch")):
+        with pytest.raises(InputError, match=named):
+            load_settings({"home": tmp_path}, environ=env)
+    assert load_settings({"home": tmp_path}, environ={"RAG_MERGE_FACTOR": "0"}).merge_policy().auto is False
+    assert main(["ingest", str(tmp_path), "--home", str(tmp_path / "h"), "--batch", "0"]) == 2
