@@ -143,7 +143,7 @@ class Pipeline:
         store = IndexStore.open(
             self.settings.index_dir, expect=self.expected_shape(), vectors=VectorConfig.from_settings(self.settings),
             reuse=self._store,  # unchanged segments are shared, not reread
-        )
+        ).warm()  # pooled small segments built here, while other threads answer from the old store
         vocabulary = self._merged_vocabulary(store)
         with self._lock:
             self._vocabulary = vocabulary

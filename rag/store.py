@@ -353,6 +353,11 @@ class IndexStore:
                     self._pool = pool
         return self._pool
 
+    def warm(self) -> "IndexStore":
+        """Build what the first search would otherwise build (the pool of small segments)."""
+        self._small()
+        return self
+
     def search_dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Top ``k`` rows by cosine similarity to ``query`` (normalised here), over every segment."""
         k = min(int(k), len(self))
