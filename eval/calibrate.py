@@ -1,40 +1,47 @@
-"""Fit the reader's confidence calibration and refusal thresholds on validation questions.
+"""Fit the reader's ranker, confidence calibration and refusal thresholds on validation questions.
 
     python -m eval.calibrate --home /tmp/rag-cal \\
         --answerable ../shared/benchmarks/xquad-dev/qa.jsonl --min-article 32 \\
-        --unanswerable ../shared/benchmarks/xquad-dev/qa.jsonl@bundled
+        --unanswerable ../shared/benchmarks/xquad-dev/qa.jsonl@bundled \\
+        --as-read --per-language --base rag/answering/reader/weights/calibration-plain.json
 
 Answerable questions are asked over their own corpus (the ``corpus/`` beside the file), through
 the real retrieval, and judged by the span-benchmark rule; unanswerable ones are public questions
 asked over a corpus that cannot hold their answer (``FILE@bundled``: over the bundled news pages),
 which must be refused. The candidates are those of the question as asked over the retrieved
-passages (how the shipped ``calibration.json`` was fitted); ``--as-read`` takes them as the
-product reads them instead (the off-corpus name check, only passages naming what the question
-names, English questions with their bridged Chinese terms). Each question's language is the
-pipeline's (``detect_language``). The fit: logistic regression of "right" over each question's
-top candidates on (logit of the pooled span probability, margin over "no answer", 1/retrieval
-rank, and with ``--language-bias`` an English indicator): it ranks the candidates and calibrates
-the winner (Platt scaling); the threshold maximises accuracy on a mix of 80% answerable and 20%
-unanswerable questions (``--per-language``: one threshold per question language, each on its own
-language's mix). ``--cv`` reports the chosen scheme beside the plain single-threshold fit,
-leaving one XQuAD article out at a time. Measured and not shipped: ``--per-language`` and
-``--as-read`` (README, "The reader"). Only XQuAD's even-numbered articles at or above
-``--min-article`` (never used in training) are read; the held-out test sets are never touched.
-``--features FILE`` keeps the read candidates, so a refit (``--refit``) does not read again.
+passages; ``--as-read`` takes them as the product reads them (the off-corpus name check, only
+passages naming what the question names, English questions with their bridged Chinese terms).
+Each question's language is the pipeline's (``detect_language``).
+
+The fit, per question language:
+  * a language in ``--ranker`` (default: zh) gets a learned ranker: a listwise fit (softmax over
+    each question's top candidates) of weights on every feature of
+    :mod:`rag.answering.reader.ranking`, then a Platt fit of the top answers' scores;
+  * the others get the plain model: logistic regression of "right" over every candidate on (logit
+    of the pooled span probability, margin over "no answer", 1/retrieval rank, and with
+    ``--language-bias`` an English indicator), which ranks and calibrates at once;
+  * ``--base FILE`` keeps FILE's plain model and its thresholds for the languages without a ranker
+    (how the shipped file keeps the earlier release's scorer for English questions).
+The threshold maximises accuracy on a mix of 80% answerable and 20% unanswerable questions
+(``--per-language``: one threshold per question language, each on its own language's mix).
+``--cv`` reports the chosen scheme beside the plain single-threshold model, leaving one XQuAD
+article out at a time. Only XQuAD's even-numbered articles at or above ``--min-article`` (never
+used in training) are read; the held-out test sets are never touched. ``--features FILE`` keeps
+the read candidates, so a refit (``--refit``) does not read again.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import sys
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
-from rag.answering.reader.calibration import CALIBRATION, Calibration
+from rag.answering.reader.calibration import CALIBRATION, Calibration, Scorer
 from rag.settings import load_settings
 
 from .datasets import QAItem, load_dataset
@@ -46,13 +53,16 @@ def _article(item: QAItem) -> int:
     return int(m.group(1)) if m else -1
 
 
-TOP = 10  # candidates per question the scorer learns to rank
+TOP = 20  # candidates per question the ranker learns to rank
 UNANSWERABLE_SHARE = 0.2  # the threshold maximises accuracy on a mix with this share unanswerable
 LANGUAGES = ("zh", "en")
+# languages whose questions get the learned ranker by default: on English questions read against
+# Chinese passages it measured no better than the reader's own score (README, "The reader")
+RANKED = ("zh",)
 
 
-def _features(pipeline, answerer, items: list[QAItem], progress_label: str, answerable: bool, as_read: bool = False) -> list[dict]:
-    """Per question: its language, article and top candidates as (logit p, margin, 1/rank, right);
+def _features(pipeline, answerer, items: list[QAItem], progress_label: str, answerable: bool, as_read: bool = False, top: int = TOP) -> list[dict]:
+    """Per question: its language, article and top candidates as {"f": ranker features, "right": bool};
     ``as_read``: read as the product reads them (``ReaderAnswerer.prepare``), none when it refuses
     before reading."""
     from tqdm import tqdm
@@ -70,10 +80,9 @@ def _features(pipeline, answerer, items: list[QAItem], progress_label: str, answ
         golds = [s for g in item.expect for s in g]
         rows = []
         if refused is None and parts:
-            for c in answerer.candidates(parts[0], read, language)[:TOP]:
-                p = min(max(c.probability, 1e-6), 1 - 1e-6)
+            for c in answerer.candidates(parts[0], read, language)[:top]:
                 right = answerable and bool(golds) and span_correct(c.text, golds)
-                rows.append((math.log(p / (1 - p)), c.margin, 1.0 / max(1, c.passage.rank), right))
+                rows.append({"f": dict(c.features), "right": bool(right)})
         questions.append({"id": item.id, "lang": language, "article": _article(item), "answerable": answerable, "rows": rows})
     return questions
 
@@ -96,20 +105,76 @@ def fit_logistic(rows, iterations: int = 4000, lr: float = 0.1, l2: float = 1e-3
     return np.append(raw, c - (w * mu / sd).sum())
 
 
-def fit_calibration(questions: list[dict], *, language_bias: bool) -> Calibration:
-    """The logistic scorer over every candidate of ``questions`` (no thresholds yet)."""
-    rows = [(*r[:3], float(q["lang"] == "en"), r[3]) if language_bias else tuple(r) for q in questions for r in q["rows"]]
+def fit_ranker(questions: list[dict], names: tuple[str, ...], *, l2: float = 1e-2, iterations: int = 1500, lr: float = 0.2) -> dict[str, float]:
+    """Listwise ranker: weights maximising, over the answerable questions with a right candidate,
+    the softmax probability of the right candidates among each question's candidates (gradient
+    descent on standardised features, L2) -> weights on the raw features."""
+    lists = [q["rows"] for q in questions if q["answerable"] and any(r["right"] for r in q["rows"])]
+    if not lists:
+        raise ValueError("no answerable question has a right candidate: nothing to learn the ranking from")
+    Xs = [np.array([[r["f"].get(k, 0.0) for k in names] for r in rows], dtype=float) for rows in lists]
+    Ys = [np.array([float(r["right"]) for r in rows]) for rows in lists]
+    stacked = np.vstack(Xs)
+    mu, sd = stacked.mean(0), stacked.std(0) + 1e-9
+    Zs = [(X - mu) / sd for X in Xs]
+    w = np.zeros(len(names))
+    for _ in range(iterations):
+        g = np.zeros_like(w)
+        for Z, y in zip(Zs, Ys):
+            s = Z @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            target = p * y
+            target /= target.sum()
+            g += Z.T @ (p - target)
+        w -= lr * (g / len(Zs) + l2 * w)
+    return {k: round(float(v), 5) for k, v in zip(names, w / sd) if abs(v) > 1e-9}
+
+
+def _plain_scorer(questions: list[dict], *, language_bias: bool) -> tuple[Scorer, dict]:
+    """The logistic model over (logit p, margin, 1/rank) of every candidate; it ranks and calibrates."""
+    en = lambda q: [float(q["lang"] == "en")] if language_bias else []  # noqa: E731
+    rows = [(r["f"]["lp"], r["f"]["margin"], r["f"]["inv_rank"], *en(q), r["right"]) for q in questions for r in q["rows"]]
     w = fit_logistic(rows)
     a, b, d = (round(float(x), 5) for x in w[:3])
     bias = {"en": round(float(w[3]), 5)} if language_bias else {}
-    return Calibration(a, b, round(float(w[-1]), 5), d, language_bias=bias)
+    return Scorer(a, b, round(float(w[-1]), 5), d), bias
+
+
+def _ranked_scorer(questions: list[dict]) -> Scorer:
+    """A listwise ranker over every feature of :mod:`rag.answering.reader.ranking` and a Platt fit
+    of the top answers' scores (answerable questions)."""
+    from rag.answering.reader.ranking import FEATURES
+
+    unplatted = Scorer(ranker=fit_ranker(questions, FEATURES))
+    tops = []
+    for q in questions:
+        if q["answerable"] and q["rows"]:
+            best = max(q["rows"], key=lambda r: unplatted.score(r["f"]))
+            tops.append((unplatted.score(best["f"]), best["right"]))
+    w = fit_logistic(tops)
+    return Scorer(round(float(w[0]), 5), 0.0, round(float(w[-1]), 5), 0.0, ranker=unplatted.ranker)
+
+
+def fit_calibration(questions: list[dict], *, language_bias: bool, ranker: Sequence[str] = RANKED) -> Calibration:
+    """The scorers over the candidates of ``questions`` (no thresholds yet): the plain logistic
+    model for every language, and for each language in ``ranker`` its own learned ranker, fitted
+    on that language's questions only."""
+    plain, bias = _plain_scorer(questions, language_bias=language_bias)
+    languages = {}
+    for lang in ranker:
+        mine = [q for q in questions if q["lang"] == lang]
+        if any(q["answerable"] and any(r["right"] for r in q["rows"]) for q in mine):
+            languages[lang] = _ranked_scorer(mine)
+    return Calibration(plain.a, plain.b, plain.c, plain.d, language_bias=bias, languages=languages)
 
 
 def _best(cal: Calibration, q: dict) -> tuple[float, bool]:
     """The top candidate of question ``q`` under ``cal``: (confidence, right)."""
     if not q["rows"]:
         return -1.0, False  # refused before reading (a name in no passage): refused at any threshold
-    return max(((cal(1 / (1 + math.exp(-lp)), m, round(1 / inv), q["lang"]), bool(ok)) for lp, m, inv, ok in q["rows"]), key=lambda t: t[0])
+    best = max(q["rows"], key=lambda r: cal.score(r["f"], q["lang"]))
+    return cal.confidence(best["f"], q["lang"]), bool(best["right"])
 
 
 def choose_threshold(cal: Calibration, questions: list[dict]) -> float:
@@ -127,10 +192,10 @@ def choose_threshold(cal: Calibration, questions: list[dict]) -> float:
     return round(best[1], 2)
 
 
-def fit(questions: list[dict], *, language_bias: bool, per_language: bool, source: str = "") -> Calibration:
+def fit(questions: list[dict], *, language_bias: bool, per_language: bool, source: str = "", ranker: Sequence[str] = RANKED) -> Calibration:
     from dataclasses import replace
 
-    cal = fit_calibration(questions, language_bias=language_bias)
+    cal = fit_calibration(questions, language_bias=language_bias, ranker=ranker)
     threshold = choose_threshold(cal, questions)
     thresholds = {}
     if per_language:
@@ -139,6 +204,19 @@ def fit(questions: list[dict], *, language_bias: bool, per_language: bool, sourc
             if any(q["answerable"] for q in mine) and any(not q["answerable"] for q in mine):
                 thresholds[lang] = choose_threshold(cal, mine)
     return replace(cal, threshold=threshold, thresholds=thresholds, source=source)
+
+
+def on_base(fitted: Calibration, base: Calibration, questions: list[dict], source: str) -> Calibration:
+    """``fitted``'s rankers on ``base``'s plain scorer: languages without a ranker keep ``base``'s
+    scorer and threshold, each ranked language gets the threshold chosen on its own questions."""
+    from dataclasses import replace
+
+    cal = replace(base, languages=dict(fitted.languages), thresholds={}, source=source)
+    thresholds = {lang: base.threshold_for(lang) for lang in LANGUAGES if lang not in cal.languages}
+    for lang in cal.languages:
+        mine = [q for q in questions if q["lang"] == lang]
+        thresholds[lang] = choose_threshold(cal, mine) if mine else base.threshold_for(lang)
+    return replace(cal, thresholds=thresholds)
 
 
 def summary(cal: Calibration, questions: list[dict]) -> dict:
@@ -176,17 +254,17 @@ def reliability(cal: Calibration, questions: list[dict], edges=(0.0, 0.1, 0.2, 0
     return out
 
 
-def cross_validate(questions: list[dict], *, language_bias: bool, per_language: bool) -> dict:
+def cross_validate(questions: list[dict], *, language_bias: bool, per_language: bool, ranker: Sequence[str] = RANKED) -> dict:
     """Leave one article out: fit on the others, judge the held-out article's questions (answerable
-    ones, and the same questions over the bundled pages); the chosen scheme beside the single
-    threshold without language terms."""
+    ones, and the same questions over the bundled pages); the chosen scheme beside the plain
+    model (reader probability, margin and rank only, one threshold, no language terms)."""
     articles = sorted({q["article"] for q in questions})
-    held = {"chosen": [], "single": []}
+    held = {"chosen": [], "plain": []}
     for art in articles:
         train = [q for q in questions if q["article"] != art]
         test = [q for q in questions if q["article"] == art]
-        for name, cal in (("chosen", fit(train, language_bias=language_bias, per_language=per_language)),
-                          ("single", fit(train, language_bias=False, per_language=False))):
+        for name, cal in (("chosen", fit(train, language_bias=language_bias, per_language=per_language, ranker=ranker)),
+                          ("plain", fit(train, language_bias=False, per_language=False, ranker=()))):
             held[name] += [(q, cal) for q in test]
     out = {}
     for name, pairs in held.items():
@@ -222,7 +300,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-language", action="store_true", help="one threshold per question language (zh, en)")
     ap.add_argument("--as-read", action="store_true", help="candidates as the product reads them (name check, naming passages, bridged English)")
     ap.add_argument("--cv", action="store_true", help="leave-one-article-out check of the scheme")
+    ap.add_argument("--top", type=int, default=TOP, help=f"candidates per question to learn from (default {TOP})")
+    ap.add_argument("--base", type=Path, metavar="FILE",
+                    help="keep FILE's plain scorer (and its threshold for languages without a ranker); fit only the rankers")
+    ap.add_argument("--ranker", default=",".join(RANKED), metavar="LANGS",
+                    help="question languages that get a learned ranker (comma-separated; 'none': the plain model for all)")
     args = ap.parse_args(argv)
+    if not 1 <= args.top <= 100:
+        ap.error(f"--top {args.top}: give 1..100 candidates per question")
+    if args.base and not args.base.is_file():
+        ap.error(f"--base {args.base}: no such file (give a calibration JSON, e.g. rag/answering/reader/weights/calibration-plain.json)")
+    ranked = tuple(x for x in args.ranker.split(",") if x and x != "none")
+    if any(x not in LANGUAGES for x in ranked):
+        ap.error(f"--ranker {args.ranker!r}: give languages among {', '.join(LANGUAGES)} (comma-separated) or 'none'")
 
     if args.refit:
         if not args.features or not args.features.is_file():
@@ -240,31 +330,34 @@ def main(argv: list[str] | None = None) -> int:
             items = [i for i in load_dataset(path) if i.answerable and (_article(i) < 0 or _article(i) >= args.min_article)]
             pipeline = prepare_product(base.replace(home=args.home / path.parent.name), [path.parent / "corpus"], None, built)
             answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
-            questions += _features(pipeline, answerer, items, path.parent.name, True, args.as_read)
+            questions += _features(pipeline, answerer, items, path.parent.name, True, args.as_read, args.top)
         for spec in args.unanswerable:
             file, _, where = spec.partition("@")
             corpus = bundled_corpus_dir() if where in ("", "bundled") else Path(where)
             items = [i for i in load_dataset(Path(file)) if _article(i) < 0 or _article(i) >= args.min_article]
             pipeline = prepare_product(base.replace(home=args.home / f"unans-{corpus.name}"), [corpus], None, set())
             answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
-            questions += _features(pipeline, answerer, items, f"unanswerable over {corpus.name}", False, args.as_read)
+            questions += _features(pipeline, answerer, items, f"unanswerable over {corpus.name}", False, args.as_read, args.top)
         names = [p.parent.name for p in args.answerable]
         if args.features:
             args.features.write_text(json.dumps({"answerable_sets": names, "as_read": args.as_read, "questions": questions}, ensure_ascii=False), encoding="utf-8")
 
     n_ans = sum(q["answerable"] for q in questions)
     source = (
-        f"Platt fit on {n_ans} answerable ({', '.join(names)}, XQuAD articles >= {args.min_article}) and "
+        (f"Listwise ranker over the candidates' features for {'/'.join(ranked)} questions and " if ranked else "")
+        + f"Platt fit on {n_ans} answerable ({', '.join(names)}, XQuAD articles >= {args.min_article}) and "
         f"{len(questions) - n_ans} unanswerable questions"
         + ("; candidates as read by the product" if args.as_read else "")
         + ("; English term in the fit" if args.language_bias else "")
         + ("; threshold per question language (80/20 mix of each)" if args.per_language else "")
     )
-    cal = fit(questions, language_bias=args.language_bias, per_language=args.per_language, source=source)
+    cal = fit(questions, language_bias=args.language_bias, per_language=args.per_language, source=source, ranker=ranked)
+    if args.base:
+        cal = on_base(cal, Calibration.load(args.base), questions, source + f"; plain scorer kept from {args.base.name}")
     cal.save(args.out)
     report = {**cal.to_dict(), "fitted_data": summary(cal, questions), "reliability": reliability(cal, questions)}
     if args.cv:
-        report["leave_one_article_out"] = cross_validate(questions, language_bias=args.language_bias, per_language=args.per_language)
+        report["leave_one_article_out"] = cross_validate(questions, language_bias=args.language_bias, per_language=args.per_language, ranker=ranked)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 

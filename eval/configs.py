@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from rag.answering.reader.calibration import CALIBRATION
 from rag.errors import InputError
 from rag.settings import Settings
 
+# the reader's own score ranking its candidates, fitted like the shipped file (README, "The reader")
+PLAIN_CALIBRATION = CALIBRATION.with_name("calibration-plain.json")
 DEFAULT_SET: tuple[str, ...] = ("naive", "dense", "bm25", "default")
 
 
@@ -43,6 +46,11 @@ CONFIGS: tuple[EvalConfig, ...] = (
         "no-threshold",
         "learned reader answering everything (min_confidence 0): the coverage-accuracy curve",
         (("mode", "extractive"), ("min_confidence", 0.0)),
+    ),
+    EvalConfig(
+        "plain-scorer",
+        "learned reader ranked by its own score only (weights/calibration-plain.json: no feature ranker)",
+        (("mode", "extractive"), ("calibration", str(PLAIN_CALIBRATION))),
     ),
     EvalConfig("dense", "dense (e5) retrieval only", (("retrieval", "dense"),)),
     EvalConfig("bm25", "lexical (jieba + BM25) retrieval only", (("retrieval", "lexical"),)),

@@ -9,6 +9,11 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _BRACKETED = re.compile(r"\([^()]*\)|（[^（）]*）|“[^“”]*”|\"[^\"]*\"|《[^《》]*》")
 
 
+def is_cjk(ch: str) -> bool:
+    """Whether the character ``ch`` is a Chinese (CJK unified) ideograph."""
+    return bool(_CJK.match(ch))
+
+
 def detect_language(text: str) -> str:
     """"zh" or "en". Two Chinese characters weigh as much as one English word (ties go to the
     script the text starts with); Chinese terms in brackets or quotes inside an English sentence

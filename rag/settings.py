@@ -59,6 +59,7 @@ class Settings:
     max_question_chars: int = 2000
     read_k: int = 3  # passages the reader reads (of the k retrieved)
     min_confidence: float | None = None  # refuse below this (both languages); None = calibration.json's threshold for the question's language
+    calibration: str | None = None  # the reader's ranker/calibration JSON (eval.calibrate --out); None = the shipped one
     embed_threads: int = 0  # CPU threads of the embedding engine during ingest; 0 = every core
     embed_batch: int = 16  # passages per embedding call during ingest
     merge_factor: int = 10  # index segments of one size tier merged together (rag.merging); 0 = never

@@ -78,9 +78,10 @@ def test_calibrate_fits_one_threshold_per_language_when_asked(tmp_path):
         answerable = i % 4 < 2
         logit = rng.uniform(-6, 2)
         right = answerable and logit > (-3.0 if lang == "zh" else -0.5)
-        questions.append({"lang": lang, "article": i % 8, "answerable": answerable, "rows": [(logit, logit + 2, 1.0, right)]})
-    single = fit(questions, language_bias=False, per_language=False)
-    per = fit(questions, language_bias=False, per_language=True, source="synthetic")
+        features = {"lp": logit, "margin": logit + 2, "inv_rank": 1.0}
+        questions.append({"lang": lang, "article": i % 8, "answerable": answerable, "rows": [{"f": features, "right": right}]})
+    single = fit(questions, language_bias=False, per_language=False, ranker=())
+    per = fit(questions, language_bias=False, per_language=True, source="synthetic", ranker=())
     assert not single.thresholds and set(per.thresholds) == {"zh", "en"}
     assert per.threshold_for("zh") < per.threshold_for("en")
     per.save(tmp_path / "calibration.json")

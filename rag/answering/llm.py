@@ -296,14 +296,13 @@ class LLMAnswerer(Answerer):
         bare = re.sub(r"\s*[\[［]\d+[\]］]", "", text).strip()
         first = re.split(r"[。；;\n]|(?<=[a-z0-9%])\.(?:\s|$)| — ", bare, maxsplit=1)[0].strip(" ，,：:")
         candidates = getattr(self.fallback, "candidates", None)
-        calibration = getattr(self.fallback, "calibration", None)
-        if candidates is None or calibration is None:
+        if candidates is None:
             return first[:200], 0.5
-        cands = candidates(question, passages)
+        cands = candidates(question, passages, language)
         if not cands:
             return first[:200], 0.0
         best = cands[0]
-        confidence = calibration(best.probability, best.margin)
+        confidence = best.confidence
         squash = lambda s: re.sub(r"\W+", "", s).lower()  # noqa: E731
         if squash(best.text) and squash(best.text) in squash(bare):
             return best.text, round(confidence, 4)

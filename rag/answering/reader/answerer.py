@@ -2,8 +2,11 @@
 
 Each of the top passages is read together with the question by the fine-tuned encoder
 (:mod:`.model`); every window proposes its best spans and its "no answer" score; the candidates of
-all windows compete in one softmax, equal answers pooling their probability. The winning span's
-probability is mapped to a calibrated confidence (:mod:`.calibration`), and an answer below the
+all windows compete in one softmax, equal answers pooling their probability. A learned ranker
+(:mod:`.ranking`, weights in :mod:`.calibration`) weighs each candidate's probability together
+with what it looks like (its overlap with the question, its closeness to the question's words in
+the passage, its type against the question's kind, its length and word boundaries); the winner's
+score is mapped to a calibrated confidence, and an answer below the
 threshold fitted for the question's language (or ``min_confidence`` when set) is refused. The
 question's named places, people and years must also appear in some passage (the rule the
 previous reader had), so "Tibet" is not answered from Inner Mongolia,
@@ -27,6 +30,7 @@ from ..names import ProperNames, off_corpus_refusal
 from ..question import parse_question
 from .calibration import Calibration
 from .features import SpanChoice, best_spans, build_windows
+from .ranking import QuestionView, candidate_features
 
 _SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
 _EDGE = "，,。．.、；;：:！!？?“”\"'‘’「」『』（）()《》〈〉[]【】 \n\t"
@@ -41,10 +45,24 @@ class Candidate:
     probability: float  # pooled over windows with the same answer text
     margin: float  # best span score minus the best no-answer score
     confidence: float = 0.0  # calibrated: the chance that this is the right answer
+    features: tuple[tuple[str, float], ...] = ()  # what the ranker weighed (ranking.FEATURES)
 
 
 def _key(text: str) -> str:
     return re.sub(r"\W+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def _with_unit(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span that ends inside a number's mention ("35" of "35人", "0.304" of "0.304平方公里") is
+    extended to the end of the mention, so the number carries its unit or measure word."""
+    from ...numbers import extract_numbers
+
+    lo = max(0, start - 12)
+    for m in extract_numbers(text[lo : min(len(text), end + 12)]):
+        m_start, m_end = lo + m.start, lo + m.end
+        if m.unit and m_start <= start < end < m_end:
+            return start, m_end
+    return start, end
 
 
 def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -129,7 +147,7 @@ class ReaderAnswerer(Answerer):
         pooled: dict[str, Candidate] = {}
         for c, p in zip(choices, probs):
             text = passages[c.passage_index].chunk.text
-            a, b = _clean_span(text, c.start_char, c.end_char)
+            a, b = _with_unit(text, *_clean_span(text, c.start_char, c.end_char))
             if b <= a:
                 continue
             key = _key(text[a:b])
@@ -142,8 +160,12 @@ class ReaderAnswerer(Answerer):
             else:
                 pooled[key] = Candidate(prev.passage, prev.start, prev.end, prev.text, prev.probability + float(p), max(prev.margin, margin))
         cal = self.calibration
-        scored = [replace(c, confidence=cal(c.probability, c.margin, c.passage.rank, language)) for c in pooled.values()]
-        return sorted(scored, key=lambda c: -c.confidence)
+        view = QuestionView.of(question, language or "zh")
+        scored = []
+        for c in pooled.values():
+            f = candidate_features(view, c.passage.chunk.text, c.start, c.end, probability=c.probability, margin=c.margin, rank=c.passage.rank)
+            scored.append((cal.score(f, language), replace(c, confidence=cal.confidence(f, language), features=tuple(f.items()))))
+        return [c for _, c in sorted(scored, key=lambda t: -t[0])]
 
     def _bridged(self, question: str) -> str:
         """An English question with the Chinese forms of its terms appended (the retrieval bridge:

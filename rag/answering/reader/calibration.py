@@ -1,13 +1,16 @@
-"""From the reader's pooled span probability to a calibrated confidence.
+"""From a candidate answer's features to its rank and a calibrated confidence.
 
-A logistic model over each candidate answer, ``confidence = sigmoid(a * logit(p) + b * margin +
-d / rank + c + bias[language])``, where ``p`` is the span's pooled softmax probability,
-``margin`` its score over the best "no answer" score, ``rank`` the retrieval rank of its passage
-and ``language`` the question's language (``zh`` / ``en``, from the pipeline's question
-analysis). It both ranks the candidates (the answer is the one with the highest confidence) and
-calibrates them (Platt scaling). The numbers and the refusal threshold of each language are
-fitted on validation questions by ``python -m eval.calibrate`` (see the README) and stored beside
-the weights as JSON.
+With a learned ranker (``"ranker"`` in the file: one weight per feature of
+:mod:`.ranking`), a candidate's score is ``s = sum(w[k] * feature[k])``: the candidates of a
+question are ranked by it (a listwise fit: softmax over each question's candidates), and the
+winner's confidence is ``sigmoid(a * s + c + bias[language])`` (Platt scaling on the top answers).
+Without one (older files), ``confidence = sigmoid(a * logit(p) + b * margin + d / rank + c +
+bias[language])``, where ``p`` is the span's pooled softmax probability, ``margin`` its score over
+the best "no answer" score and ``rank`` the retrieval rank of its passage; that one logistic model
+both ranks and calibrates. ``language`` is the question's language (``zh`` / ``en``, from the
+pipeline's question analysis). The numbers and the refusal threshold of each language are fitted
+on validation questions by ``python -m eval.calibrate`` (see the README) and stored beside the
+weights as JSON.
 
 Older files carry one ``threshold`` and no language terms: they load as that threshold for every
 language and no language bias."""
@@ -23,21 +26,78 @@ from typing import Mapping
 CALIBRATION = Path(__file__).parent / "weights" / "calibration.json"
 
 
+def _feature_names() -> tuple[str, ...]:
+    from .ranking import FEATURES
+
+    return FEATURES
+
+
 @dataclass(frozen=True)
-class Calibration:
+class Scorer:
+    """How one question language's candidates are ranked and calibrated (see the module text)."""
+
     a: float = 1.0
     b: float = 0.0
     c: float = 0.0
     d: float = 0.0
+    # feature name (rag.answering.reader.ranking.FEATURES) -> weight; empty: the plain logistic model
+    ranker: Mapping[str, float] = field(default_factory=dict)
+
+    def score(self, features: Mapping[str, float]) -> float:
+        """The ranking score of a candidate (higher is better)."""
+        if self.ranker:
+            return sum(w * features.get(k, 0.0) for k, w in self.ranker.items())
+        return self.a * features["lp"] + self.b * features["margin"] + self.d * features["inv_rank"]
+
+    def logit(self, features: Mapping[str, float]) -> float:
+        return (self.a * self.score(features) if self.ranker else self.score(features)) + self.c
+
+    def to_dict(self) -> dict:
+        out: dict = {k: getattr(self, k) for k in ("a", "b", "c", "d")}
+        if self.ranker:
+            out["ranker"] = dict(self.ranker)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping, where: str) -> "Scorer":
+        kwargs = {k: float(data[k]) for k in ("a", "b", "c", "d") if k in data}
+        ranker = data.get("ranker")
+        if isinstance(ranker, Mapping):
+            kwargs["ranker"] = {str(k): float(v) for k, v in ranker.items()}
+            unknown = set(kwargs["ranker"]) - set(_feature_names())
+            if unknown:
+                raise ValueError(
+                    f"{where} weighs unknown ranker features {sorted(unknown)}; "
+                    "refit it with `python -m eval.calibrate` (see the README, 'The reader')"
+                )
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class Calibration(Scorer):
     threshold: float = 0.2  # refuse answers whose confidence is below this (languages not in thresholds)
     source: str = "uncalibrated"
-    # per question language: the refusal threshold, and a term added to the logit
+    # per question language: the refusal threshold, a term added to the logit, and its own scorer
     thresholds: Mapping[str, float] = field(default_factory=dict)
     language_bias: Mapping[str, float] = field(default_factory=dict)
+    languages: Mapping[str, Scorer] = field(default_factory=dict)
 
     def __call__(self, probability: float, margin: float, rank: int = 1, language: str | None = None) -> float:
+        """The confidence of a candidate known only by its reader probability, margin and rank."""
         p = min(max(probability, 1e-6), 1 - 1e-6)
-        z = self.a * math.log(p / (1 - p)) + self.b * margin + self.d / max(1, rank) + self.c
+        return self.confidence({"lp": math.log(p / (1 - p)), "margin": margin, "inv_rank": 1.0 / max(1, rank)}, language)
+
+    def scorer(self, language: str | None) -> Scorer:
+        """The scorer of questions in ``language``: its own when fitted per language, else this one."""
+        return self.languages.get(language, self) if language else self
+
+    def score(self, features: Mapping[str, float], language: str | None = None) -> float:  # type: ignore[override]
+        scorer = self.scorer(language)
+        return Scorer.score(scorer, features)
+
+    def confidence(self, features: Mapping[str, float], language: str | None = None) -> float:
+        """The calibrated chance that the candidate with these features is the right answer."""
+        z = Scorer.logit(self.scorer(language), features)
         z += self.language_bias.get(language, 0.0) if language else 0.0
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
@@ -50,18 +110,27 @@ class Calibration:
         if not path.is_file():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
-        kwargs = {k: data[k] for k in ("a", "b", "c", "d", "threshold", "source") if k in data}
+        base = Scorer.from_dict(data, path.name)
+        kwargs: dict = {**{k: getattr(base, k) for k in ("a", "b", "c", "d", "ranker")}}
+        kwargs.update({k: data[k] for k in ("threshold", "source") if k in data})
         for k in ("thresholds", "language_bias"):
             if isinstance(data.get(k), dict):
                 kwargs[k] = {str(lang): float(v) for lang, v in data[k].items()}
+        if isinstance(data.get("languages"), dict):
+            kwargs["languages"] = {
+                str(lang): Scorer.from_dict(v, f"{path.name} ({lang})") for lang, v in data["languages"].items() if isinstance(v, dict)
+            }
         return cls(**kwargs)
 
     def to_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("a", "b", "c", "d", "threshold")}
+        out = Scorer.to_dict(self)
+        out["threshold"] = self.threshold
         if self.thresholds:
             out["thresholds"] = dict(self.thresholds)
         if self.language_bias:
             out["language_bias"] = dict(self.language_bias)
+        if self.languages:
+            out["languages"] = {lang: s.to_dict() for lang, s in self.languages.items()}
         out["source"] = self.source
         return out
 
