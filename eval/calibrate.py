@@ -54,6 +54,7 @@ def _article(item: QAItem) -> int:
 
 
 TOP = 20  # candidates per question the ranker learns to rank
+SPANS = 8  # spans each reader window proposes (20 measured no better on CMRC trial and slower: README)
 UNANSWERABLE_SHARE = 0.2  # the threshold maximises accuracy on a mix with this share unanswerable
 LANGUAGES = ("zh", "en")
 # languages whose questions get the learned ranker by default: on English questions read against
@@ -61,7 +62,7 @@ LANGUAGES = ("zh", "en")
 RANKED = ("zh",)
 
 
-def _features(pipeline, answerer, items: list[QAItem], progress_label: str, answerable: bool, as_read: bool = False, top: int = TOP) -> list[dict]:
+def _features(pipeline, answerer, items: list[QAItem], progress_label: str, answerable: bool, as_read: bool = False, top: int = TOP, spans=None) -> list[dict]:
     """Per question: its language, article and top candidates as {"f": ranker features, "right": bool};
     ``as_read``: read as the product reads them (``ReaderAnswerer.prepare``), none when it refuses
     before reading."""
@@ -72,6 +73,8 @@ def _features(pipeline, answerer, items: list[QAItem], progress_label: str, answ
     questions = []
     for item in tqdm(items, desc=progress_label, file=sys.stderr):
         language = detect_language(item.question)
+        if spans is not None:
+            answerer.spans = spans(language)  # the candidate pool this language's scorer ranks
         passages = pipeline.retrieve(item.question)
         if as_read:
             parts, read, refused = answerer.prepare(item.question, passages, language)
@@ -283,6 +286,8 @@ def cross_validate(questions: list[dict], *, language_bias: bool, per_language: 
 
 
 def main(argv: list[str] | None = None) -> int:
+    from dataclasses import replace
+
     from rag.answering.reader.answerer import ReaderAnswerer
     from rag.pipeline import bundled_corpus_dir
 
@@ -300,12 +305,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-language", action="store_true", help="one threshold per question language (zh, en)")
     ap.add_argument("--as-read", action="store_true", help="candidates as the product reads them (name check, naming passages, bridged English)")
     ap.add_argument("--cv", action="store_true", help="leave-one-article-out check of the scheme")
+    ap.add_argument("--spans", type=int, default=SPANS, help=f"spans each reader window proposes while reading (default {SPANS})")
     ap.add_argument("--top", type=int, default=TOP, help=f"candidates per question to learn from (default {TOP})")
     ap.add_argument("--base", type=Path, metavar="FILE",
                     help="keep FILE's plain scorer (and its threshold for languages without a ranker); fit only the rankers")
     ap.add_argument("--ranker", default=",".join(RANKED), metavar="LANGS",
                     help="question languages that get a learned ranker (comma-separated; 'none': the plain model for all)")
     args = ap.parse_args(argv)
+    if not 1 <= args.spans <= 100:
+        ap.error(f"--spans {args.spans}: give 1..100 spans per window")
     if not 1 <= args.top <= 100:
         ap.error(f"--top {args.top}: give 1..100 candidates per question")
     if args.base and not args.base.is_file():
@@ -320,27 +328,30 @@ def main(argv: list[str] | None = None) -> int:
         doc = json.loads(args.features.read_text(encoding="utf-8"))
         questions, names = doc["questions"], doc["answerable_sets"]
         args.as_read = bool(doc.get("as_read"))
+        args.spans = int(doc.get("spans", 8))
     else:
         if not args.answerable:
             ap.error("give --answerable FILE (or --refit --features FILE)")
         base = load_settings({"home": args.home})
+        kept = Calibration.load(args.base) if args.base else None
+        spans_for = lambda lang: kept.spans if kept is not None and lang not in ranked else args.spans  # noqa: E731
         questions = []
         built: set[str] = set()
         for path in args.answerable:
             items = [i for i in load_dataset(path) if i.answerable and (_article(i) < 0 or _article(i) >= args.min_article)]
             pipeline = prepare_product(base.replace(home=args.home / path.parent.name), [path.parent / "corpus"], None, built)
             answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
-            questions += _features(pipeline, answerer, items, path.parent.name, True, args.as_read, args.top)
+            questions += _features(pipeline, answerer, items, path.parent.name, True, args.as_read, args.top, spans_for)
         for spec in args.unanswerable:
             file, _, where = spec.partition("@")
             corpus = bundled_corpus_dir() if where in ("", "bundled") else Path(where)
             items = [i for i in load_dataset(Path(file)) if _article(i) < 0 or _article(i) >= args.min_article]
             pipeline = prepare_product(base.replace(home=args.home / f"unans-{corpus.name}"), [corpus], None, set())
             answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
-            questions += _features(pipeline, answerer, items, f"unanswerable over {corpus.name}", False, args.as_read, args.top)
+            questions += _features(pipeline, answerer, items, f"unanswerable over {corpus.name}", False, args.as_read, args.top, spans_for)
         names = [p.parent.name for p in args.answerable]
         if args.features:
-            args.features.write_text(json.dumps({"answerable_sets": names, "as_read": args.as_read, "questions": questions}, ensure_ascii=False), encoding="utf-8")
+            args.features.write_text(json.dumps({"answerable_sets": names, "as_read": args.as_read, "spans": args.spans, "questions": questions}, ensure_ascii=False), encoding="utf-8")
 
     n_ans = sum(q["answerable"] for q in questions)
     source = (
@@ -352,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         + ("; threshold per question language (80/20 mix of each)" if args.per_language else "")
     )
     cal = fit(questions, language_bias=args.language_bias, per_language=args.per_language, source=source, ranker=ranked)
+    cal = replace(cal, spans=args.spans, languages={lang: replace(s, spans=args.spans) for lang, s in cal.languages.items()})
     if args.base:
         cal = on_base(cal, Calibration.load(args.base), questions, source + f"; plain scorer kept from {args.base.name}")
     cal.save(args.out)

@@ -73,6 +73,10 @@ class Pipeline:
         self._write_lock = threading.Lock()  # one ingest/remove at a time in this process
         self._open_lock = threading.Lock()  # one thread opens a newly committed generation
         self._backend: "EmbeddingBackend | None" = None
+        # a server sets this: writes then embed with an engine of their own, so a question's
+        # embedding never queues behind an ingest batch (the engine serialises its calls)
+        self.separate_write_backend = False
+        self._write_backend: "EmbeddingBackend | None" = None
         self._glossary: "Glossary | None" = None
         self._store: "IndexStore | None" = None
         self._vocabulary: "Vocabulary | None" = None
@@ -89,6 +93,18 @@ class Pipeline:
 
                 self._backend = make_backend(self.settings)
             return self._backend
+
+    def write_backend(self) -> "EmbeddingBackend":
+        """The backend ingests embed with: :attr:`backend`, or (``separate_write_backend``) a
+        second instance of the same model, loaded on the first write."""
+        if not self.separate_write_backend:
+            return self.backend
+        with self._lock:
+            if self._write_backend is None:
+                from .embedding import make_backend
+
+                self._write_backend = make_backend(self.settings)
+            return self._write_backend
 
     @property
     def glossary(self) -> "Glossary":
@@ -211,7 +227,7 @@ class Pipeline:
         report = IngestReport()
         files, warnings = find_files([Path(p) for p in paths])
         report.skipped.extend(warnings)
-        backend = self.backend
+        backend = self.write_backend()
         with self._write_lock, self._writer(rebuild=rebuild) as writer:
             seen: dict[str, str] = {}
             sizes = [_file_size(f) for f in files]

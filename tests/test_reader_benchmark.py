@@ -33,6 +33,18 @@ def _article(doc: str) -> int:
     return int(m.group(1)) if m else -1
 
 
+def _judge(pipeline, items) -> tuple[float, float]:
+    """(accuracy, mean F1) of the pipeline's short answers; refusals count as wrong."""
+    right, f1 = 0, 0.0
+    for item in items:
+        answer = pipeline.ask(item.question)
+        golds = [s for g in item.expect for s in g]
+        if not answer.refused:
+            right += span_correct(answer.short_answer, golds)
+            f1 += max(f1_score(answer.short_answer or "", g) for g in golds)
+    return right / len(items), f1 / len(items)
+
+
 @pytest.fixture(scope="module")
 def bench_pipeline(tmp_path_factory):
     from rag.pipeline import Pipeline
@@ -48,14 +60,7 @@ def bench_pipeline(tmp_path_factory):
 def test_accuracy_floor_on_unseen_xquad_articles(bench_pipeline, language):
     items = [i for i in load_dataset(BENCH / "qa.jsonl") if i.lang == language and _article(i.doc) >= 32]
     items = items[::max(1, len(items) // PER_LANGUAGE)][:PER_LANGUAGE]
-    right, f1 = 0, 0.0
-    for item in items:
-        answer = bench_pipeline.ask(item.question)
-        golds = [s for g in item.expect for s in g]
-        if not answer.refused:
-            right += span_correct(answer.short_answer, golds)
-            f1 += max(f1_score(answer.short_answer or "", g) for g in golds)
-    accuracy, mean_f1 = right / len(items), f1 / len(items)
+    accuracy, mean_f1 = _judge(bench_pipeline, items)
     floor_acc, floor_f1 = FLOORS[language]
     assert accuracy >= floor_acc and mean_f1 >= floor_f1, (language, accuracy, mean_f1)
 
@@ -73,12 +78,5 @@ def test_accuracy_floor_on_cmrc_trial_never_fitted(tmp_path):
     files += sorted(p for p in (CMRC / "corpus").iterdir() if p.name not in docs)[:20]
     pipeline = Pipeline(load_settings({"home": tmp_path}, environ={}))
     pipeline.ingest(files)
-    right, f1 = 0, 0.0
-    for item in items:
-        answer = pipeline.ask(item.question)
-        golds = [s for g in item.expect for s in g]
-        if not answer.refused:
-            right += span_correct(answer.short_answer, golds)
-            f1 += max(f1_score(answer.short_answer or "", g) for g in golds)
-    accuracy, mean_f1 = right / len(items), f1 / len(items)
+    accuracy, mean_f1 = _judge(pipeline, items)
     assert accuracy >= CMRC_FLOORS[0] and mean_f1 >= CMRC_FLOORS[1], (accuracy, mean_f1)

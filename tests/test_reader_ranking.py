@@ -160,3 +160,29 @@ def test_eval_calibrate_learns_the_ranking_from_candidates(tmp_path):
     assert weights["in_question"] < 0 < weights["unit_match"]
     answered = [_best(cal, q) for q in questions if q["answerable"]]
     assert sum(ok for _, ok in answered) / len(answered) > 0.8
+
+
+def test_each_part_of_a_two_part_question_gets_its_own_value(model):
+    text = "本届展会共吸引参展企业1200家，其中境外企业350家，成交额达到86亿元。"
+    answer = ReaderAnswerer(model=model, min_confidence=0.0).answer(
+        "本届展会共吸引多少家参展企业？其中境外企业多少家？", [_passage(text)], language="zh"
+    )
+    parts = answer.short_answer.split("；")
+    assert len(parts) == 2 and parts[0] != parts[1]
+    assert "1200" in answer.short_answer and "350" in answer.short_answer
+
+
+def test_a_number_keeps_its_unit(model):
+    text = "这座大桥于2018年建成通车，全长1200米，连接两岸的两个城市。"
+    answer = ReaderAnswerer(model=model, min_confidence=0.0).answer("大桥全长多少米？", [_passage(text)], language="zh")
+    assert answer.short_answer == "1200米"
+
+
+def test_the_candidate_pool_size_travels_with_its_scorer(tmp_path):
+    cal = Calibration(threshold=0.1, languages={"zh": Scorer(a=0.5, ranker={"lp": 1.0}, spans=20)})
+    cal.save(tmp_path / "c.json")
+    again = Calibration.load(tmp_path / "c.json")
+    assert again.scorer("zh").spans == 20 and again.scorer("en").spans == 8  # older files: 8 spans per window
+    (tmp_path / "bad.json").write_text(json.dumps({"languages": {"zh": {"spans_per_window": 0}}}))
+    with pytest.raises(ValueError, match="spans_per_window"):
+        Calibration.load(tmp_path / "bad.json")

@@ -84,6 +84,9 @@ def clarification(question: str, history: Sequence[tuple[str, str]], mode: str) 
     return Answer(question=question, answer=text, refused=True, language=language, mode=mode, confidence=0.0)
 
 
+WARM_UP_QUESTIONS = ("这些文章说了什么？", "What do these articles say?")
+
+
 class ServerBusyError(RagError):
     """A question cannot be taken right now; ``retry_after`` seconds is a good wait (HTTP 503)."""
 
@@ -188,6 +191,7 @@ class ChatService:
 
         self.settings = settings
         self.pipeline = pipeline or Pipeline(settings)
+        self.pipeline.separate_write_backend = True  # uploads never hold up a question's embedding
         self.access = access or Access()  # who may upload and delete
         self._ready = threading.Event()
         self._status_lock = threading.Lock()
@@ -213,6 +217,8 @@ class ChatService:
         try:
             store = self.pipeline.ensure_index(progress=lambda total, desc: _Bar(self, total, desc))
             self.pipeline.answerer("extractive")
+            self._warm_up()
+            self.pipeline.write_backend()  # loaded now, not while the first upload's questions wait
             message = f"Ready: {len(store)} passages indexed ({time.perf_counter() - started:.0f} s to open)."
             self._set_status(BuildStatus("ready", message))
         except RagError as err:
@@ -222,6 +228,15 @@ class ChatService:
             raise
         finally:
             self._ready.set()
+
+    def _warm_up(self) -> None:
+        """One question in each language before "Ready", so that the first user's question does not
+        pay for what the answer path loads on first use (tagger, dictionaries, reader session)."""
+        for question in WARM_UP_QUESTIONS:
+            try:
+                self.pipeline.ask(question, mode="extractive")
+            except Exception:  # noqa: BLE001 - a warm-up that fails leaves the first question slower, nothing else
+                pass
 
     def _set_status(self, status: BuildStatus) -> None:
         with self._status_lock:

@@ -54,13 +54,14 @@ def _key(text: str) -> str:
 
 def _with_unit(text: str, start: int, end: int) -> tuple[int, int]:
     """A span that ends inside a number's mention ("35" of "35人", "0.304" of "0.304平方公里") is
-    extended to the end of the mention, so the number carries its unit or measure word."""
+    extended to the end of the mention, so the number carries its unit or measure word (not a year:
+    "2020" of "2020年9月12日" is the start of a date)."""
     from ...numbers import extract_numbers
 
     lo = max(0, start - 12)
     for m in extract_numbers(text[lo : min(len(text), end + 12)]):
         m_start, m_end = lo + m.start, lo + m.end
-        if m.unit and m_start <= start < end < m_end:
+        if m.unit and not m.is_year and m_start <= start < end < m_end:  # a year may be part of a date
             return start, m_end
     return start, end
 
@@ -108,6 +109,7 @@ class ReaderAnswerer(Answerer):
         self._rules = ExtractiveAnswerer(context=context)  # follow-up rewriting rules
         self.calibration = calibration or Calibration.load()
         self.read_k = read_k
+        self.spans: int | None = None  # spans per window; None: what the question language's scorer was fitted on
         # None: the calibration's threshold of the question's language; a number overrides both
         self.min_confidence = min_confidence
         # English proper names -> Chinese (the full CC-CEDICT, read on first use and kept here)
@@ -134,10 +136,12 @@ class ReaderAnswerer(Answerer):
         for i, p in enumerate(passages):
             windows += build_windows(tok, q, p.chunk.text, max_len=self._model.max_len, stride=self._model.stride, passage_index=i)
         logits = self._model.logits(windows)
+        cal = self.calibration
+        spans = self.spans or cal.scorer(language).spans  # the candidate pool its scorer was fitted on
         choices: list[SpanChoice] = []
         nulls: list[float] = []
         for w, (s, e) in zip(windows, logits):
-            choices += best_spans(w, s, e, top=8)
+            choices += best_spans(w, s, e, top=spans)
             nulls.append(float(s[0] + e[0]))
         if not choices:
             return []
@@ -159,7 +163,6 @@ class ReaderAnswerer(Answerer):
                 pooled[key] = Candidate(passages[c.passage_index], a, b, text[a:b], float(p), margin)
             else:
                 pooled[key] = Candidate(prev.passage, prev.start, prev.end, prev.text, prev.probability + float(p), max(prev.margin, margin))
-        cal = self.calibration
         view = QuestionView.of(question, language or "zh")
         scored = []
         for c in pooled.values():
@@ -216,18 +219,20 @@ class ReaderAnswerer(Answerer):
         parts, passages, refused = self.prepare(question, passages, language)
         if refused is not None:
             return refused
-        found: list[tuple[Candidate, float]] = []
-        part_confidence: list[float] = []
-        for part in parts:
-            cands = self.candidates(part, passages, language)
-            if not cands:
-                return refusal(question, language, self.mode, confidence=0.0)
-            best = cands[0]
-            found.append((best, best.confidence))
-            part_confidence.append(best.confidence)
-            if len(parts) == 1:
-                extra = self._more_values(part, best, cands)
-                found = sorted(found + [(c, c.confidence) for c in extra], key=lambda f: f[0].start)
+        per_part = [self.candidates(part, passages, language) for part in parts]
+        if any(not cands for cands in per_part):
+            return refusal(question, language, self.mode, confidence=0.0)
+        if len(parts) == 1:
+            best = per_part[0][0]
+            extra = self._more_values(parts[0], best, per_part[0])
+            found = sorted([(c, c.confidence) for c in [best, *extra]], key=lambda f: f[0].start)
+            part_confidence = [best.confidence]
+        else:
+            # each part asks for a different value: the spans, one per part and none shared, with
+            # the highest total confidence (each part's best when no such choice exists)
+            chosen = _distinct_choice(per_part) or {i: cands[0] for i, cands in enumerate(per_part)}
+            found = [(chosen[i], chosen[i].confidence) for i in range(len(parts))]
+            part_confidence = [c.confidence for c, _ in found]
         confidence = min(part_confidence)  # extra values ride on the best one's confidence
         if confidence < self.threshold(language):
             return refusal(question, language, self.mode, confidence=confidence)
@@ -281,6 +286,28 @@ class ReaderAnswerer(Answerer):
             short_answer="；".join(shorts),
             confidence=round(confidence, 4),
         )
+
+
+def _distinct_choice(per_part: list[list[Candidate]], top: int = 8) -> dict[int, Candidate] | None:
+    """One candidate per part, no two of them overlapping, maximising the summed confidence
+    (over each part's ``top`` candidates; up to four parts)."""
+    from itertools import combinations, product
+
+    if len(per_part) > 4:
+        return None
+    best: tuple[float, tuple[Candidate, ...]] | None = None
+    for combo in product(*(cands[:top] for cands in per_part)):
+        if any(_overlaps(a, b) for a, b in combinations(combo, 2)):
+            continue
+        total = sum(c.confidence for c in combo)
+        if best is None or total > best[0]:
+            best = (total, combo)
+    return dict(enumerate(best[1])) if best else None
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    """Whether two candidates are the same stretch of the same passage (or share one)."""
+    return a.passage.chunk.chunk_id == b.passage.chunk.chunk_id and a.start < b.end and b.start < a.end
 
 
 def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:

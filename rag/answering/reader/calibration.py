@@ -42,6 +42,7 @@ class Scorer:
     d: float = 0.0
     # feature name (rag.answering.reader.ranking.FEATURES) -> weight; empty: the plain logistic model
     ranker: Mapping[str, float] = field(default_factory=dict)
+    spans: int = 8  # spans each reader window proposes: the candidate pool this scorer was fitted on
 
     def score(self, features: Mapping[str, float]) -> float:
         """The ranking score of a candidate (higher is better)."""
@@ -56,11 +57,18 @@ class Scorer:
         out: dict = {k: getattr(self, k) for k in ("a", "b", "c", "d")}
         if self.ranker:
             out["ranker"] = dict(self.ranker)
+        if self.spans != 8:
+            out["spans_per_window"] = self.spans
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping, where: str) -> "Scorer":
-        kwargs = {k: float(data[k]) for k in ("a", "b", "c", "d") if k in data}
+        kwargs: dict = {k: float(data[k]) for k in ("a", "b", "c", "d") if k in data}
+        if "spans_per_window" in data:
+            spans = data["spans_per_window"]
+            if not isinstance(spans, int) or not 1 <= spans <= 100:
+                raise ValueError(f"{where}: spans_per_window={spans!r} must be a whole number in 1..100")
+            kwargs["spans"] = spans
         ranker = data.get("ranker")
         if isinstance(ranker, Mapping):
             kwargs["ranker"] = {str(k): float(v) for k, v in ranker.items()}
@@ -111,7 +119,7 @@ class Calibration(Scorer):
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
         base = Scorer.from_dict(data, path.name)
-        kwargs: dict = {**{k: getattr(base, k) for k in ("a", "b", "c", "d", "ranker")}}
+        kwargs: dict = {**{k: getattr(base, k) for k in ("a", "b", "c", "d", "ranker", "spans")}}
         kwargs.update({k: data[k] for k in ("threshold", "source") if k in data})
         for k in ("thresholds", "language_bias"):
             if isinstance(data.get(k), dict):
