@@ -237,3 +237,10 @@ def event_outputs(messages: list[dict]) -> list[list]:
     """The output lists of every generating/completed message of one event."""
     return [m["output"].get("data", []) for m in messages if m.get("msg") in ("process_generating", "process_completed")
             and isinstance(m.get("output"), dict)]
+
+
+# ----------------------------------------------------------------------------- the real UI, in a browser
+def wait_for_upload_listed(page, name: str, timeout_ms: int = 30_000) -> None:
+    """Wait until the upload box lists ``name`` (its row, not page text: Gradio shows stem and extension
+    in two spans, which the page's innerText may break across lines)."""
+    page.locator(f'#rag-files td.filename[aria-label="{name}"]').first.wait_for(timeout=timeout_ms)

@@ -13,7 +13,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from reliability_helpers import IM_QUESTION, clean_env, copy_home, start_server, stop_server
+from reliability_helpers import (
+    IM_QUESTION,
+    clean_env,
+    copy_home,
+    start_server,
+    stop_server,
+    wait_for_upload_listed,
+)
 
 TOKEN = "chat-ui-admin-token-0123456789"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -210,7 +217,7 @@ def test_kb_token_status_and_confirmed_removal(server, browser, tmp_path) -> Non
     upload = tmp_path / "chat_ui_upload.txt"
     upload.write_text(UPLOAD_DOC, encoding="utf-8")
     page.locator("#rag-files input[type=file]").set_input_files(str(upload))
-    page.wait_for_function("() => document.body.innerText.includes('chat_ui_upload.txt')", timeout=30_000)
+    wait_for_upload_listed(page, "chat_ui_upload.txt")
     page.wait_for_timeout(500)
     page.locator("#rag-add").click()
     page.locator("#rag-kb-message .rag-notice-error").wait_for(timeout=30_000)
@@ -218,7 +225,7 @@ def test_kb_token_status_and_confirmed_removal(server, browser, tmp_path) -> Non
 
     page.fill("#rag-admin-token input", TOKEN)
     page.locator("#rag-files input[type=file]").set_input_files(str(upload))
-    page.wait_for_function("() => document.body.innerText.includes('chat_ui_upload.txt')", timeout=30_000)
+    wait_for_upload_listed(page, "chat_ui_upload.txt")
     page.wait_for_timeout(500)
     page.locator("#rag-add").click()
     page.locator("#rag-kb-message .rag-notice-ok").wait_for(timeout=120_000)

@@ -45,6 +45,7 @@ from reliability_helpers import (
     run_rag,
     start_server,
     stop_server,
+    wait_for_upload_listed,
 )
 from ui_server import UiServer, free_port
 
@@ -513,7 +514,7 @@ def test_browser_upload_through_the_ui_indexes_only_that_file(server, tmp_path) 
         page.goto(server.url + "/")
         page.get_by_role("tab", name="Knowledge base · 知识库").click()
         page.locator("#rag-files input[type=file]").set_input_files(str(upload))
-        page.wait_for_function("() => document.body.innerText.includes('browser_upload.txt')", timeout=30_000)
+        wait_for_upload_listed(page, "browser_upload.txt")
         page.wait_for_timeout(500)
         page.locator("#rag-add").click()
         message = page.locator("#rag-kb-message")
