@@ -47,9 +47,11 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
+
+from rag.language import HAN
 
 DIM = 384
 MODEL_ID = "archive-bench/cheap-vectors"
@@ -146,7 +148,7 @@ def segment_count(store) -> int | None:
 
 
 # --------------------------------------------------------------------------- generated news text
-_HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{1,4}$")
+_HAN_WORD = re.compile(f"^[{HAN}]{{1,4}}$")
 _UNITS = ["万元", "亿元", "个", "家", "人", "吨", "公里", "项", "所", "万人次", "千瓦", "套"]
 _LINKS = ["表示", "指出", "介绍", "强调", "认为", "透露"]
 

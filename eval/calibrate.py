@@ -3,7 +3,8 @@
     python -m eval.calibrate --home /tmp/rag-cal \\
         --answerable ../shared/benchmarks/xquad-dev/qa.jsonl --min-article 32 \\
         --unanswerable ../shared/benchmarks/xquad-dev/qa.jsonl@bundled \\
-        --as-read --per-language --base rag/answering/reader/weights/calibration-plain.json
+        --as-read --per-language --base rag/answering/reader/weights/calibration-plain.json \\
+        --reason-set ../shared/benchmarks/cmrc2018-trial/qa.jsonl@even
 
 Answerable questions are asked over their own corpus (the ``corpus/`` beside the file), through
 the real retrieval, and judged by the span-benchmark rule; unanswerable ones are public questions
@@ -20,6 +21,10 @@ The fit, per question language:
   * the others get the plain model: logistic regression of "right" over every candidate on (logit
     of the pooled span probability, margin over "no answer", 1/retrieval rank, and with
     ``--language-bias`` an English indicator), which ranks and calibrates at once;
+  * the weight of whole-sentence answers to why / how questions (``reason_sentence``) is fitted
+    last, with the ranker's other weights fixed, on the why / how questions of the answerable sets
+    and of each ``--reason-set FILE[@even|@odd]`` (read for nothing else: XQuAD has few such
+    questions, CMRC 2018 trial has 130 in 1000, so its even half is read and its odd half kept unseen);
   * ``--base FILE`` keeps FILE's plain model and its thresholds for the languages without a ranker
     (how the shipped file keeps the earlier release's scorer for English questions).
 The threshold maximises accuracy on a mix of 80% answerable and 20% unanswerable questions
@@ -70,6 +75,7 @@ def _features(pipeline, answerer, items: list[QAItem], progress_label: str, answ
 
     from rag.language import detect_language
 
+    answerer.all_features = True  # every language's rows carry every feature (a ranker may be fitted for any)
     questions = []
     for item in tqdm(items, desc=progress_label, file=sys.stderr):
         language = detect_language(item.question)
@@ -83,11 +89,17 @@ def _features(pipeline, answerer, items: list[QAItem], progress_label: str, answ
         golds = [s for g in item.expect for s in g]
         rows = []
         if refused is None and parts:
-            for c in answerer.candidates(parts[0], read, language)[:top]:
+            cands = answerer.candidates(parts[0], read, language)
+            # the top ones, and every sentence offered for a why / how question (so the fit sees them)
+            for c in cands[:top] + [c for c in cands[top:] if c.sentence]:
                 right = answerable and bool(golds) and span_correct(c.text, golds)
                 rows.append({"f": dict(c.features), "right": bool(right)})
         questions.append({"id": item.id, "lang": language, "article": _article(item), "answerable": answerable, "rows": rows})
     return questions
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def fit_logistic(rows, iterations: int = 4000, lr: float = 0.1, l2: float = 1e-3) -> np.ndarray:
@@ -144,31 +156,66 @@ def _plain_scorer(questions: list[dict], *, language_bias: bool) -> tuple[Scorer
     return Scorer(a, b, round(float(w[-1]), 5), d), bias
 
 
-def _ranked_scorer(questions: list[dict]) -> Scorer:
-    """A listwise ranker over every feature of :mod:`rag.answering.reader.ranking` and a Platt fit
-    of the top answers' scores (answerable questions)."""
-    from rag.answering.reader.ranking import FEATURES
+def fit_reason_weight(questions: list[dict], ranker: dict[str, float], *, l2: float = 1e-2) -> float:
+    """The weight of ``reason_sentence`` (a whole sentence offered for a why / how question) with
+    the ranker's other weights fixed: the value on a grid that maximises the listwise
+    log-likelihood of the right candidates of the why / how questions among ``questions``."""
+    lists = [q["rows"] for q in questions if q["answerable"] and any(r["right"] for r in q["rows"])
+             and any(r["f"].get("reason_sentence") for r in q["rows"])]
+    if not lists:
+        return 0.0
+    base = [np.array([sum(v * r["f"].get(k, 0.0) for k, v in ranker.items()) for r in rows]) for rows in lists]
+    flag = [np.array([r["f"].get("reason_sentence", 0.0) for r in rows]) for rows in lists]
+    right = [np.array([float(r["right"]) for r in rows]) for rows in lists]
+    best = (-np.inf, 0.0)
+    for w in np.arange(-2.0, 8.0001, 0.25):
+        ll = -l2 * w * w * len(lists)
+        for s0, f, y in zip(base, flag, right):
+            s = s0 + w * f
+            p = np.exp(s - s.max())
+            ll += float(np.log((p * y).sum() / p.sum() + 1e-12))
+        if ll > best[0] + 1e-12:
+            best = (ll, float(w))
+    return round(best[1], 5)
 
-    unplatted = Scorer(ranker=fit_ranker(questions, FEATURES))
+
+def _ranked_scorer(questions: list[dict], reason: Sequence[dict] = ()) -> Scorer:
+    """A listwise ranker over every feature of :mod:`rag.answering.reader.ranking` and a Platt fit
+    of the top answers' scores (answerable questions); the weight of whole-sentence answers to
+    why / how questions is fitted last, on ``questions`` and ``reason`` (sets read only for it)."""
+    from rag.answering.reader.ranking import FEATURES, REASON_FEATURES
+
+    weights = fit_ranker(questions, tuple(f for f in FEATURES if f not in REASON_FEATURES))
+    reason_weight = fit_reason_weight([*questions, *reason], weights)
+    if reason_weight:
+        weights["reason_sentence"] = reason_weight
+    unplatted = Scorer(ranker=weights)
     tops = []
-    for q in questions:
+    for q in [*questions, *reason]:
         if q["answerable"] and q["rows"]:
             best = max(q["rows"], key=lambda r: unplatted.score(r["f"]))
-            tops.append((unplatted.score(best["f"]), best["right"]))
-    w = fit_logistic(tops)
+            tops.append((unplatted.score(best["f"]), best["f"].get("reason_sentence", 0.0), best["right"]))
+    sentences = sum(flag for _, flag, _ in tops)
+    if sentences:  # Platt on (score, is a sentence): a sentence answer gets its own offset
+        w = fit_logistic(tops)
+        return Scorer(round(float(w[0]), 5), 0.0, round(float(w[-1]), 5), 0.0, ranker=unplatted.ranker,
+                      sentence_offset=round(float(w[1]), 5))
+    w = fit_logistic([(s, right) for s, _, right in tops])
     return Scorer(round(float(w[0]), 5), 0.0, round(float(w[-1]), 5), 0.0, ranker=unplatted.ranker)
 
 
-def fit_calibration(questions: list[dict], *, language_bias: bool, ranker: Sequence[str] = RANKED) -> Calibration:
+def fit_calibration(questions: list[dict], *, language_bias: bool, ranker: Sequence[str] = RANKED,
+                    reason: Sequence[dict] = ()) -> Calibration:
     """The scorers over the candidates of ``questions`` (no thresholds yet): the plain logistic
     model for every language, and for each language in ``ranker`` its own learned ranker, fitted
-    on that language's questions only."""
+    on that language's questions only (``reason``: questions read only for the weight of sentence
+    answers to why / how questions)."""
     plain, bias = _plain_scorer(questions, language_bias=language_bias)
     languages = {}
     for lang in ranker:
         mine = [q for q in questions if q["lang"] == lang]
         if any(q["answerable"] and any(r["right"] for r in q["rows"]) for q in mine):
-            languages[lang] = _ranked_scorer(mine)
+            languages[lang] = _ranked_scorer(mine, [q for q in reason if q["lang"] == lang])
     return Calibration(plain.a, plain.b, plain.c, plain.d, language_bias=bias, languages=languages)
 
 
@@ -195,10 +242,11 @@ def choose_threshold(cal: Calibration, questions: list[dict]) -> float:
     return round(best[1], 2)
 
 
-def fit(questions: list[dict], *, language_bias: bool, per_language: bool, source: str = "", ranker: Sequence[str] = RANKED) -> Calibration:
+def fit(questions: list[dict], *, language_bias: bool, per_language: bool, source: str = "", ranker: Sequence[str] = RANKED,
+        reason: Sequence[dict] = ()) -> Calibration:
     from dataclasses import replace
 
-    cal = fit_calibration(questions, language_bias=language_bias, ranker=ranker)
+    cal = fit_calibration(questions, language_bias=language_bias, ranker=ranker, reason=reason)
     threshold = choose_threshold(cal, questions)
     thresholds = {}
     if per_language:
@@ -257,7 +305,8 @@ def reliability(cal: Calibration, questions: list[dict], edges=(0.0, 0.1, 0.2, 0
     return out
 
 
-def cross_validate(questions: list[dict], *, language_bias: bool, per_language: bool, ranker: Sequence[str] = RANKED) -> dict:
+def cross_validate(questions: list[dict], *, language_bias: bool, per_language: bool, ranker: Sequence[str] = RANKED,
+                   reason: Sequence[dict] = ()) -> dict:
     """Leave one article out: fit on the others, judge the held-out article's questions (answerable
     ones, and the same questions over the bundled pages); the chosen scheme beside the plain
     model (reader probability, margin and rank only, one threshold, no language terms)."""
@@ -266,7 +315,7 @@ def cross_validate(questions: list[dict], *, language_bias: bool, per_language: 
     for art in articles:
         train = [q for q in questions if q["article"] != art]
         test = [q for q in questions if q["article"] == art]
-        for name, cal in (("chosen", fit(train, language_bias=language_bias, per_language=per_language, ranker=ranker)),
+        for name, cal in (("chosen", fit(train, language_bias=language_bias, per_language=per_language, ranker=ranker, reason=reason)),
                           ("plain", fit(train, language_bias=False, per_language=False, ranker=()))):
             held[name] += [(q, cal) for q in test]
     out = {}
@@ -288,7 +337,9 @@ def cross_validate(questions: list[dict], *, language_bias: bool, per_language: 
 def main(argv: list[str] | None = None) -> int:
     from dataclasses import replace
 
+    from rag.answering.question import asks_reason
     from rag.answering.reader.answerer import ReaderAnswerer
+    from rag.language import detect_language
     from rag.pipeline import bundled_corpus_dir
 
     from .cli import prepare_product
@@ -298,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--answerable", type=Path, action="append", default=[])
     ap.add_argument("--unanswerable", action="append", default=[], help="FILE@bundled: its questions over the bundled corpus")
     ap.add_argument("--min-article", type=int, default=32, help="XQuAD articles below this index were trained on")
+    ap.add_argument("--reason-set", action="append", default=[], metavar="FILE[@even|@odd]",
+                    help="answerable questions read only to fit the weight of whole-sentence answers to why / how "
+                         "questions (@even / @odd: only the even- or odd-numbered questions, the other half kept unseen)")
     ap.add_argument("--out", type=Path, default=CALIBRATION)
     ap.add_argument("--features", type=Path, help="keep the read candidates here (JSON)")
     ap.add_argument("--refit", action="store_true", help="fit on --features without reading again")
@@ -329,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         questions, names = doc["questions"], doc["answerable_sets"]
         args.as_read = bool(doc.get("as_read"))
         args.spans = int(doc.get("spans", 8))
+        args.reason_set = list(doc.get("reason_sets", []))
     else:
         if not args.answerable:
             ap.error("give --answerable FILE (or --refit --features FILE)")
@@ -336,12 +391,23 @@ def main(argv: list[str] | None = None) -> int:
         kept = Calibration.load(args.base) if args.base else None
         spans_for = lambda lang: kept.spans if kept is not None and lang not in ranked else args.spans  # noqa: E731
         questions = []
-        built: set[str] = set()
         for path in args.answerable:
-            items = [i for i in load_dataset(path) if i.answerable and (_article(i) < 0 or _article(i) >= args.min_article)]
-            pipeline = prepare_product(base.replace(home=args.home / path.parent.name), [path.parent / "corpus"], None, built)
+            items = [i for i in load_dataset(path, skip_invalid=True, warn=_warn) if i.answerable and (_article(i) < 0 or _article(i) >= args.min_article)]
+            pipeline = prepare_product(base.replace(home=args.home / path.parent.name), [path.parent / "corpus"], None, set())
             answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
             questions += _features(pipeline, answerer, items, path.parent.name, True, args.as_read, args.top, spans_for)
+        for spec in args.reason_set:
+            file, _, half = spec.partition("@")
+            if half not in ("", "even", "odd"):
+                ap.error(f"--reason-set {spec!r}: give FILE, FILE@even or FILE@odd")
+            path = Path(file)
+            items = [i for i in load_dataset(path, skip_invalid=True, warn=_warn) if i.answerable and (_article(i) < 0 or _article(i) >= args.min_article)]
+            items = items[half == "odd" :: 2] if half else items
+            pipeline = prepare_product(base.replace(home=args.home / path.parent.name), [path.parent / "corpus"], None, set())
+            answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
+            read = _features(pipeline, answerer, [i for i in items if asks_reason(i.question, detect_language(i.question))],
+                             f"{path.parent.name} (why / how)", True, args.as_read, args.top, spans_for)
+            questions += [{**q, "role": "reason"} for q in read]
         for spec in args.unanswerable:
             file, _, where = spec.partition("@")
             corpus = bundled_corpus_dir() if where in ("", "bundled") else Path(where)
@@ -351,8 +417,11 @@ def main(argv: list[str] | None = None) -> int:
             questions += _features(pipeline, answerer, items, f"unanswerable over {corpus.name}", False, args.as_read, args.top, spans_for)
         names = [p.parent.name for p in args.answerable]
         if args.features:
-            args.features.write_text(json.dumps({"answerable_sets": names, "as_read": args.as_read, "spans": args.spans, "questions": questions}, ensure_ascii=False), encoding="utf-8")
+            args.features.write_text(json.dumps({"answerable_sets": names, "reason_sets": args.reason_set, "as_read": args.as_read,
+                                                 "spans": args.spans, "questions": questions}, ensure_ascii=False), encoding="utf-8")
 
+    reason = [q for q in questions if q.get("role") == "reason"]
+    questions = [q for q in questions if q.get("role") != "reason"]
     n_ans = sum(q["answerable"] for q in questions)
     source = (
         (f"Listwise ranker over the candidates' features for {'/'.join(ranked)} questions and " if ranked else "")
@@ -361,15 +430,20 @@ def main(argv: list[str] | None = None) -> int:
         + ("; candidates as read by the product" if args.as_read else "")
         + ("; English term in the fit" if args.language_bias else "")
         + ("; threshold per question language (80/20 mix of each)" if args.per_language else "")
+        + (f"; weight of sentence answers to why / how questions also fitted on {len(reason)} of "
+           + ", ".join(Path(spec).parent.name + ("@" + spec.partition("@")[2] if "@" in spec else "") for spec in args.reason_set)
+           if reason else "")
     )
-    cal = fit(questions, language_bias=args.language_bias, per_language=args.per_language, source=source, ranker=ranked)
+    cal = fit(questions, language_bias=args.language_bias, per_language=args.per_language, source=source, ranker=ranked,
+              reason=reason)
     cal = replace(cal, spans=args.spans, languages={lang: replace(s, spans=args.spans) for lang, s in cal.languages.items()})
     if args.base:
         cal = on_base(cal, Calibration.load(args.base), questions, source + f"; plain scorer kept from {args.base.name}")
     cal.save(args.out)
     report = {**cal.to_dict(), "fitted_data": summary(cal, questions), "reliability": reliability(cal, questions)}
     if args.cv:
-        report["leave_one_article_out"] = cross_validate(questions, language_bias=args.language_bias, per_language=args.per_language, ranker=ranked)
+        report["leave_one_article_out"] = cross_validate(questions, language_bias=args.language_bias, per_language=args.per_language,
+                                                         ranker=ranked, reason=reason)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 

@@ -9,6 +9,7 @@ from pathlib import PurePath
 from typing import Any, Iterable, Mapping, Sequence
 
 from rag.errors import InputError
+from rag.language import HAN
 
 from .datasets import QAItem
 
@@ -116,7 +117,7 @@ def _as_mapping(answer: Mapping[str, Any] | Any) -> Mapping[str, Any]:
 
 # ----------------------------------------------------------------------------- span benchmarks
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
-_MIXED_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W\u3400-\u9fff\uf900-\ufaff]+", re.UNICODE)
+_MIXED_TOKEN = re.compile(f"[{HAN}]|[^\\W{HAN}]+", re.UNICODE)
 _ARTICLES = {"a", "an", "the"}
 
 

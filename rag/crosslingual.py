@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import IndexCorruptError
 from .glossary import Glossary, Word, english_words, singular
+from .language import HAN, HAN_RUN
 
 VOCABULARY_FORMAT = 2
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
+_CJK = HAN
+_CJK_RUN = HAN_RUN
 # Line breaks and spaces between Chinese characters are OCR layout, not word boundaries.
 _LAYOUT_SPACE = re.compile(f"(?<=[{_CJK}，。、；：！？“”‘’（）《》])\\s+(?=[{_CJK}，。、；：！？“”‘’（）《》])")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*%?")

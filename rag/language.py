@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
-_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# The one table of Chinese (Han) characters: CJK unified ideographs, extension A and the
+# compatibility ideographs, as the body of a regex character class; every module builds on it.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN_CHAR = re.compile(f"[{HAN}]")
+HAN_RUN = re.compile(f"[{HAN}]+")
+_CJK = HAN_CHAR
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _BRACKETED = re.compile(r"\([^()]*\)|（[^（）]*）|“[^“”]*”|\"[^\"]*\"|《[^《》]*》")
 
@@ -25,5 +30,5 @@ def detect_language(text: str) -> str:
     latin = len(_LATIN_WORD.findall(text))
     if cjk != latin:
         return "zh" if cjk > latin else "en"
-    first = re.search("[A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", text)
+    first = re.search(f"[A-Za-z{HAN}]", text)
     return "zh" if first and _CJK.match(first.group(0)) else "en"

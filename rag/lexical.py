@@ -7,6 +7,8 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
+from .language import HAN
+
 if TYPE_CHECKING:
     import jieba
 
@@ -23,7 +25,7 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN = HAN
 # Chinese runs go to jieba; Latin words and numbers (63.7, 1,200 -> 1200) are taken as they are.
 _TOKEN = re.compile(rf"(?P<han>[{_HAN}]+)|(?P<num>\d+(?:[.,]\d+)*)|(?P<word>[A-Za-z]+)")
 

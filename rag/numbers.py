@@ -61,7 +61,8 @@ _ARABIC = re.compile(
     rf"|[ \t]?(?P<unit>{_UNIT_ALT}))?",
     re.IGNORECASE,
 )
-_CN_CHARS = "〇零一二两三四五六七八九十百千万亿"
+CN_NUMERAL_CHARS = "〇零一二两三四五六七八九十百千万亿"  # the characters Chinese numerals are written with
+_CN_CHARS = CN_NUMERAL_CHARS
 _CHINESE = re.compile(
     rf"(?P<ord>第)?(?P<run>[{_CN_CHARS}]+)(?P<a1>多|余)?(?P<mult>[万亿](?![{_CN_CHARS}]))?(?P<a2>多|余)?(?P<unit>{_UNIT_ALT})?"
 )

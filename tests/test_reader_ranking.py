@@ -186,3 +186,103 @@ def test_the_candidate_pool_size_travels_with_its_scorer(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({"languages": {"zh": {"spans_per_window": 0}}}))
     with pytest.raises(ValueError, match="spans_per_window"):
         Calibration.load(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize(
+    "question, language, kind",
+    [("高速公路为什么临时封闭？", "zh", "why"), ("这家工厂是如何降低能耗的？", "zh", "how"),
+     ("法院为何驳回了上诉？", "zh", "why"), ("Why was the match called off?", "en", "why"),
+     ("How did the company cut its costs?", "en", "how"), ("How many people were hurt?", "en", ""),
+     ("How long is the bridge?", "en", ""), ("大桥全长多少米？", "zh", ""), ("谁获得了冠军？", "zh", "")],
+)
+def test_why_and_how_questions_are_told_from_questions_for_a_name_or_a_number(question, language, kind):
+    from rag.answering.question import asks_reason
+
+    assert asks_reason(question, language) == kind
+
+
+def test_a_why_question_gets_the_sentence_that_gives_the_reason(model):
+    """The reader proposes phrases; for a why question the sentence around them competes too, and
+    the fitted weight (CMRC 2018 trial's even half, XQuAD) lets the reason's sentence win."""
+    text = ("受强冷空气影响，本市昨夜出现大范围降雪。由于路面结冰严重，绕城高速公路东段自今晨起临时封闭。"
+            "交警部门提醒市民尽量选择公共交通出行。")
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    cands = reader.candidates("绕城高速公路东段为什么临时封闭？", [_passage(text)], "zh")
+    assert any(c.sentence for c in cands) and not any(c.sentence for c in reader.candidates(
+        "绕城高速公路东段什么时候临时封闭？", [_passage(text)], "zh"))
+    answer = reader.answer("绕城高速公路东段为什么临时封闭？", [_passage(text)], language="zh")
+    assert "路面结冰" in answer.short_answer and not answer.refused
+    # a question for a name or a number still gets the bare value
+    when = reader.answer("绕城高速公路东段从什么时候起临时封闭？", [_passage(text)], language="zh")
+    assert "今晨" in when.short_answer and "路面结冰" not in when.short_answer
+
+
+def test_the_reason_weight_is_learned_from_why_questions_only(tmp_path):
+    """Made-up why questions whose right candidate is the sentence: the fitted weight of sentence
+    answers is positive; with no why question read it stays 0."""
+    from eval.calibrate import fit_reason_weight
+
+    questions = []
+    for i in range(40):
+        span = {"f": {"lp": 1.0, "reason_sentence": 0.0}, "right": False}
+        sentence = {"f": {"lp": 0.5, "reason_sentence": 1.0}, "right": True}
+        questions.append({"answerable": True, "rows": [span, sentence]})
+    assert fit_reason_weight(questions, {"lp": 1.0}) > 0.5
+    plain = [{"answerable": True, "rows": [{"f": {"lp": 1.0}, "right": True}]}]
+    assert fit_reason_weight(plain, {"lp": 1.0}) == 0.0
+
+
+@pytest.mark.parametrize(
+    "question, language, expected",
+    [("今年的马拉松比赛是否如期举行？", "zh", True), ("这座小镇有桥梁吗？", "zh", True), ("新馆能否在年底开放？", "zh", True),
+     ("什么是素数吗？", "zh", False), ("内蒙古已建成多少个社工站？", "zh", False),
+     ("Did the court accept the appeal?", "en", True), ("Is the bridge open to traffic?", "en", True),
+     ("What did the court decide?", "en", False), ("How many people were hurt?", "en", False)],
+)
+def test_yes_no_questions_are_told_apart(question, language, expected):
+    from rag.answering.question import asks_yes_no
+
+    assert asks_yes_no(question, language) is expected
+
+
+@pytest.mark.parametrize(
+    "question, text, verdict",
+    [
+        ("今年的马拉松比赛是否如期举行？", "受台风影响，原定于10月举行的马拉松比赛未能如期举行，改至11月。", "否"),
+        ("这座小镇有桥梁吗？", "这座小镇并不是一个水乡，但它却拥有二十多座桥梁，多建于清代。", "是"),
+        ("城市羽毛球公开赛每年都举办吗？", "城市羽毛球公开赛始于1990年，由市体育局主办，但并不是每年都举办。", "否"),
+        ("这种新药能否在家中使用？", "这种新药目前尚未获准在家中使用，只能在医院由医生注射。", "否"),
+        ("这家公司今年的营收是否增长了？", "据公司年报，这家公司今年的营收同比增长了12%，利润略有下降。", "是"),
+    ],
+)
+def test_a_yes_no_question_gets_a_verdict_and_its_evidence(model, question, text, verdict):
+    """The verdict comes from the clause that answers (the one sharing the question's predicate),
+    negated or not; the sentence follows as evidence and the passage is cited."""
+    answer = ReaderAnswerer(model=model, min_confidence=0.0).answer(question, [_passage(text)], language="zh")
+    assert not answer.refused and answer.citations
+    assert answer.short_answer.startswith(verdict + "，"), answer.short_answer
+    assert len(answer.short_answer) > 6  # the evidence follows the verdict
+
+
+def test_negation_words_are_found_by_word_not_by_character():
+    from rag.answering.question import negated
+
+    assert negated("但并不强制所有人参加", "zh") and negated("目前尚未开放", "zh") and negated("it did not open", "en")
+    assert not negated("工作不断推进", "zh") and not negated("不少市民前来参观", "zh") and not negated("it opened", "en")
+
+
+def test_a_sentence_answer_has_its_own_confidence_offset(tmp_path):
+    cal = Calibration(threshold=0.1, languages={"zh": Scorer(a=1.0, c=0.0, ranker={"lp": 1.0}, sentence_offset=-1.0)})
+    cal.save(tmp_path / "c.json")
+    again = Calibration.load(tmp_path / "c.json")
+    assert again.scorer("zh").sentence_offset == -1.0 and again.scorer("en").sentence_offset == 0.0
+    span = {"lp": 0.5, "reason_sentence": 0.0}
+    sentence = {"lp": 0.5, "reason_sentence": 1.0}
+    assert again.score(span, "zh") == again.score(sentence, "zh")  # the offset calibrates, it does not rank
+    assert again.confidence(sentence, "zh") < again.confidence(span, "zh")
+
+
+def test_the_shipped_file_weighs_sentence_answers_to_why_questions():
+    zh = Calibration.load().scorer("zh")
+    assert zh.ranker.get("reason_sentence", 0.0) > 0 and "reason_sentence" in FEATURES
+    assert "CMRC" in Calibration.load().source or "cmrc2018-trial" in Calibration.load().source

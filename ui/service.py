@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 from rag.errors import InputError, RagError
+from rag.language import HAN_CHAR
 from rag.models import Answer
 from rag.settings import MODES, Settings
 
@@ -34,7 +35,7 @@ _PATH_RE = re.compile(r"(?<![\w.:/])(?:/[^\s'\"()\[\]{}<>,;:|*?]+)+/?")
 # What a bare follow-up's subject never contains: then it is a whole question ("内蒙古有多少社工站呢？").
 _ZH_QUESTION_WORDS = re.compile(r"多少|几|什么|哪|谁|怎|为何|是否|吗|有没有|如何|是不是")
 _EN_QUESTION_WORDS = re.compile(r"\b(?:how|what|which|who|whom|when|where|why|is|are|was|were|do|does|did|many|much)\b", re.I)
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = HAN_CHAR
 MAX_SUBJECT_CHARS_ZH = 10
 MAX_SUBJECT_WORDS_EN = 5
 

@@ -10,10 +10,18 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..chunking import split_sentences
+from ..language import HAN
 from ..models import Answer, Citation, Passage
 from .base import Answerer, citation, refusal
 from .names import ProperNames, off_corpus_refusal
-from .question import Concept, ParsedQuestion, abbreviation_pattern, named_places, parse_question, place_after_preposition
+from .question import (
+    Concept,
+    ParsedQuestion,
+    abbreviation_pattern,
+    named_places,
+    parse_question,
+    place_after_preposition,
+)
 
 if TYPE_CHECKING:
     from ..crosslingual import TermGroup, Vocabulary
@@ -424,7 +432,7 @@ def _novelty(q: ParsedQuestion, text: str) -> float:
                 for i in range(start, start + len(f)):
                     covered[i] = True
                 start = folded.find(f, start + 1)
-    cjk = [c for c, cov in zip(folded, covered) if not cov and re.match(r"[\u4e00-\u9fffA-Za-z0-9]", c)]
+    cjk = [c for c, cov in zip(folded, covered) if not cov and re.match(f"[{HAN}A-Za-z0-9]", c)]
     return min(1.0, len(cjk) / max(8, len(folded)))
 
 

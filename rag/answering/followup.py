@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from ..language import HAN_CHAR
 from .prompts import condense_prompt, defang, format_history
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def _substitute(question: str, previous: str, english_places: PlaceFinder | None
     subject = follow_up_subject(question)
     if not subject or not _is_place(subject, english_places):
         return question  # "那通过人数呢？" asks for another measure: nothing safe to substitute
-    if re.search(r"[\u4e00-\u9fff]", previous):
+    if HAN_CHAR.search(previous):
         places = chinese_places(previous)
     else:
         places = list(english_places(previous)) if english_places else []
@@ -144,7 +145,7 @@ def _substitute(question: str, previous: str, english_places: PlaceFinder | None
 
 
 def _is_place(subject: str, english_places: PlaceFinder | None) -> bool:
-    if re.search(r"[\u4e00-\u9fff]", subject):
+    if HAN_CHAR.search(subject):
         return "".join(chinese_places(subject)) == subject
     if english_places and any(p.lower() == subject.lower() for p in english_places(subject)):
         return True

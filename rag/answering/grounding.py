@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from ..language import HAN_CHAR
 from ..models import Citation, Passage
 from .base import REFUSAL
 
@@ -305,5 +306,5 @@ def _list(numbers: Sequence[int]) -> str:
 
 
 _QUOTED = re.compile(r"“([^”\n]{1,120})”|\"([^\"\n]{1,120})\"|「([^」\n]{1,120})」|『([^』\n]{1,120})』")
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = HAN_CHAR
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")

@@ -32,6 +32,8 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
+from ..language import HAN_RUN
+
 if TYPE_CHECKING:
     from ..models import Answer, Passage
 
@@ -54,7 +56,7 @@ _DESCRIPTORS = frozenset(
 _TOKEN = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")
 _PERSON_DATES = re.compile(r"\(\s*(?:c\.\s*)?-?\d{1,4}\s*(?:BC\s*)?-")
 _DOTS = re.compile(r"[·・•‧∙⋅]")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK = HAN_RUN
 _GIVEN_NAME = re.compile(r"(?i)(?:(?:fe)?male |given |first |personal |biblical |christian |family )?name|surname")
 # Adjectives of nationality, language or faith (British, Chinese, Indian, American, Arabic): the
 # Chinese text says 英国, 中国人, 印度, not the dictionary's 不列颠 or 印度人, so they are not judged.

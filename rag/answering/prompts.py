@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Sequence
 
+from ..language import HAN, HAN_RUN
 from ..models import Passage
 from .base import REFUSAL
 
@@ -153,13 +154,13 @@ def _squash(text: str) -> str:
     return re.sub(rf"(?<=[{_CJK}]) (?=[{_CJK}])", "", text)
 
 
-_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+_CJK = "\u3000-\u303f" + HAN + "\uff00-\uffef"  # Han characters, CJK punctuation, full-width forms
 
 
 def _keys(question: str) -> set[str]:
     """Chinese character bigrams, Latin words and digits of the question (for trimming)."""
     keys: set[str] = set()
-    for run in re.findall(r"[\u4e00-\u9fff]+", question):
+    for run in HAN_RUN.findall(question):
         keys.update(run[i : i + 2] for i in range(len(run) - 1))
     keys.update(w for w in re.findall(r"[A-Za-z]{3,}|\d+", question))
     return keys

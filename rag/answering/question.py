@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from ..language import HAN
+
 if TYPE_CHECKING:
     from ..crosslingual import TermGroup, Vocabulary
 
@@ -30,7 +32,7 @@ EN_STOPWORDS = {
 }
 EN_ASK_WORDS = {"people", "persons", "number", "year", "date", "day", "time", "total", "amount", "percentage", "proportion", "share", "rate", "name", "names", "many", "much", "count"}
 MEASURE_WORDS = "个家人名所篇次项条位支届期天年月日元岁座处件份场批"
-_PLACE_SUFFIX = re.compile(r"(?:在|于|到|赴|落户)([\u4e00-\u9fff]{1,10}?(?:自治区|特别行政区|省|市|县|区|镇|乡|村|州|旗|街道))")
+_PLACE_SUFFIX = re.compile(rf"(?:在|于|到|赴|落户)([{HAN}]{{1,10}}?(?:自治区|特别行政区|省|市|县|区|镇|乡|村|州|旗|街道))")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
 
@@ -103,6 +105,68 @@ def question_kind(text: str, language: str) -> str:
     if re.search(r"哪[个家两]", text):
         return "which"
     return "what"
+
+
+_REASON_ZH = (("why", re.compile(r"为什么|为何|何以|缘何|什么原因|原因是什么|原因为何|原因何在")),
+              ("how", re.compile(r"怎么|怎样|如何")))
+_REASON_EN = (("why", re.compile(r"\bwhy\b", re.I)),
+              ("how", re.compile(r"\bhow\b(?!\s+(?:many|much|long|old|far|big|large|tall|often|soon|high|deep|wide)\b)", re.I)))
+
+
+def asks_reason(text: str, language: str) -> str:
+    """``"why"`` or ``"how"`` when the question asks for a reason or a manner (为什么, 如何, why, how
+    did …), whose answer is a clause or a sentence rather than a name or a number; else ``""``."""
+    for kind, pattern in _REASON_EN if language == "en" else _REASON_ZH:
+        if pattern.search(text):
+            return kind
+    return ""
+
+
+_YES_NO_ZH = re.compile(r"是否|是不是|有没有|能否|可否|会不会|能不能|可不可以|对不对|吗[\s？?。]*$")
+_WH_ZH = re.compile(r"什么|谁|哪|多少|几[个家人名所篇次项条位年天月届期岁座处件份场批万]|怎|为何|为什么|何时|何地|何处|如何")
+_YES_NO_EN = re.compile(
+    r"^\s*(?:is|are|was|were|am|do|does|did|has|have|had|can|could|will|would|shall|should|may|might|must)\b"
+    r"(?!\s+(?:what|who|whom|which|where|when|why|how)\b)", re.I)
+# negation: words that turn a statement round (jieba words; English words and n't)
+NEGATION_ZH = frozenset(
+    "不 没 没有 未 未能 未曾 无 无法 无从 非 并非 绝非 不是 并不 并未 并没有 不能 不会 不可 不得 不再 不曾 从未 从不 "
+    "决不 绝不 决非 毫无 毫不 别 勿 莫 不用 不必 无需 无须 不足 不到 不够 尚未 还未 还没 还没有 从没 从没有".split()
+)
+NEGATION_EN = frozenset("not no never none neither nor nobody nothing nowhere without cannot".split())
+
+
+def asks_yes_no(text: str, language: str) -> bool:
+    """Whether the question asks for a yes or a no (是否…, …吗？ without a question word; "Is …",
+    "Did …" and the like)."""
+    if language == "en":
+        return bool(_YES_NO_EN.search(text))
+    return bool(_YES_NO_ZH.search(text)) and not _WH_ZH.search(text)
+
+
+_A_NOT_A = re.compile(r"是否|是不是|有没有|能否|可否|会不会|能不能|可不可以")
+
+
+def yes_no_predicate(text: str) -> str:
+    """What a Chinese yes / no question asks of its subject: the words after 是否 (有没有, 能否 …),
+    else from its first verb on ("四加亭有桥梁吗" -> "有桥梁"); the whole question when neither is found."""
+    body = re.sub(r"[吗呢][\s？?。]*$|[\s？?。]+$", "", text)
+    m = _A_NOT_A.search(body)
+    if m:
+        return body[m.end() :]
+    pos = 0
+    for pair in _posseg().lcut(body):
+        if pair.flag.startswith("v") and pos > 0:
+            return body[pos:]
+        pos += len(pair.word)
+    return body
+
+
+def negated(text: str, language: str) -> bool:
+    """Whether ``text`` (a clause) holds a negation word (不, 没有, 并非, … / not, never, n't, …)."""
+    if language == "en":
+        words = re.findall(r"[a-z]+(?:'t)?", text.lower())
+        return any(w in NEGATION_EN or w.endswith("n't") for w in words)
+    return any(w in NEGATION_ZH for w in _posseg().tokenizer.lcut(text))
 
 
 def asked_unit(text: str, language: str) -> str:
@@ -214,7 +278,7 @@ def zh_concepts(text: str, weights: Weights) -> list[Concept]:
         if w in ("多少", "几", "什么", "哪些", "哪里", "哪个", "哪", "谁", "何时", "哪位", "是指") or w.startswith("几")
     ]
     for i, (word, flag) in enumerate(words):
-        if not re.search(r"[\u4e00-\u9fff0-9A-Za-z]", word) or word in ZH_QUESTION_WORDS:
+        if not re.search(f"[{HAN}0-9A-Za-z]", word) or word in ZH_QUESTION_WORDS:
             continue
         if len(word) == 1 and word in MEASURE_WORDS:
             continue

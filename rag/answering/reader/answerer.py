@@ -5,13 +5,16 @@ Each of the top passages is read together with the question by the fine-tuned en
 all windows compete in one softmax, equal answers pooling their probability. A learned ranker
 (:mod:`.ranking`, weights in :mod:`.calibration`) weighs each candidate's probability together
 with what it looks like (its overlap with the question, its closeness to the question's words in
-the passage, its type against the question's kind, its length and word boundaries); the winner's
+the passage, its type against the question's kind, its length and word boundaries; for a why /
+how question the sentences around the best spans compete too); the winner's
 score is mapped to a calibrated confidence, and an answer below the
 threshold fitted for the question's language (or ``min_confidence`` when set) is refused. The
 question's named places, people and years must also appear in some passage (the rule the
 previous reader had), so "Tibet" is not answered from Inner Mongolia,
 and so must a capitalised proper name of an English question that the bridge does not know because
-the corpus lacks it ("What is the population of Paris?": :mod:`..names`).
+the corpus lacks it ("What is the population of Paris?": :mod:`..names`). A yes / no question
+is answered with a verdict (是 / 否, Yes / No: whether the clause that answers is negated) and the
+sentence it rests on.
 """
 
 from __future__ import annotations
@@ -24,15 +27,17 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ...chunking import split_sentences
+from ...language import is_cjk
 from ...models import Answer, Citation, Passage
 from ..base import Answerer, citation, refusal
 from ..names import ProperNames, off_corpus_refusal
-from ..question import parse_question
+from ..question import asks_yes_no, negated, parse_question, yes_no_predicate
 from .calibration import Calibration
 from .features import SpanChoice, best_spans, build_windows
-from .ranking import QuestionView, candidate_features
+from .ranking import QuestionView, base_features, bigram_share, candidate_features
 
 _SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
+_CLAUSE_END = re.compile(r"[，,；;：:]")
 _EDGE = "，,。．.、；;：:！!？?“”\"'‘’「」『』（）()《》〈〉[]【】 \n\t"
 
 
@@ -46,6 +51,7 @@ class Candidate:
     margin: float  # best span score minus the best no-answer score
     confidence: float = 0.0  # calibrated: the chance that this is the right answer
     features: tuple[tuple[str, float], ...] = ()  # what the ranker weighed (ranking.FEATURES)
+    sentence: bool = False  # the whole sentence around proposed spans (why / how questions)
 
 
 def _key(text: str) -> str:
@@ -110,6 +116,9 @@ class ReaderAnswerer(Answerer):
         self.calibration = calibration or Calibration.load()
         self.read_k = read_k
         self.spans: int | None = None  # spans per window; None: what the question language's scorer was fitted on
+        # every ranker feature for every question (eval.calibrate); else a language whose scorer has no
+        # ranker gets only what its plain scorer weighs (base_features), and no sentence candidates
+        self.all_features = False
         # None: the calibration's threshold of the question's language; a number overrides both
         self.min_confidence = min_confidence
         # English proper names -> Chinese (the full CC-CEDICT, read on first use and kept here)
@@ -163,10 +172,18 @@ class ReaderAnswerer(Answerer):
                 pooled[key] = Candidate(passages[c.passage_index], a, b, text[a:b], float(p), margin)
             else:
                 pooled[key] = Candidate(prev.passage, prev.start, prev.end, prev.text, prev.probability + float(p), max(prev.margin, margin))
+        full = self.all_features or bool(cal.scorer(language).ranker)
         view = QuestionView.of(question, language or "zh")
+        pool = list(pooled.values())
+        if view.reason and full:  # why / how: the sentences around the best spans compete with the spans
+            pool += _sentences(pooled)
         scored = []
-        for c in pooled.values():
-            f = candidate_features(view, c.passage.chunk.text, c.start, c.end, probability=c.probability, margin=c.margin, rank=c.passage.rank)
+        for c in pool:
+            if full:
+                f = candidate_features(view, c.passage.chunk.text, c.start, c.end, probability=c.probability,
+                                       margin=c.margin, rank=c.passage.rank, sentence=c.sentence)
+            else:
+                f = base_features(probability=c.probability, margin=c.margin, rank=c.passage.rank)
             scored.append((cal.score(f, language), replace(c, confidence=cal.confidence(f, language), features=tuple(f.items()))))
         return [c for _, c in sorted(scored, key=lambda t: -t[0])]
 
@@ -222,6 +239,11 @@ class ReaderAnswerer(Answerer):
         per_part = [self.candidates(part, passages, language) for part in parts]
         if any(not cands for cands in per_part):
             return refusal(question, language, self.mode, confidence=0.0)
+        if len(parts) == 1 and asks_yes_no(question, language):
+            best = per_part[0][0]
+            if best.confidence < self.threshold(language):
+                return refusal(question, language, self.mode, confidence=best.confidence)
+            return self._yes_no(question, parts[0], language, best)
         if len(parts) == 1:
             best = per_part[0][0]
             extra = self._more_values(parts[0], best, per_part[0])
@@ -253,7 +275,27 @@ class ReaderAnswerer(Answerer):
                 taken.append(c)
         return taken[1:]
 
-    def _compose(self, question: str, language: str, found: list[tuple[Candidate, float]], confidence: float) -> Answer:
+    def _yes_no(self, question: str, read: str, language: str, best: Candidate) -> Answer:
+        """A yes / no question: the verdict, and the sentence of the best span as its evidence. Of
+        that sentence's clauses, the one sharing most of the question's words (``read``: as read,
+        English with its bridged Chinese terms) is the one that answers; the verdict is "no" when
+        it is negated (不, 并非, 没有 …) and the question is not, or the other way round, else "yes"."""
+        text = best.passage.chunk.text
+        s0, s1 = _clean_span(text, *_sentence_around(text, best.start, best.end))
+        cuts = [s0, *(m.end() for m in _CLAUSE_END.finditer(text, s0, s1)), s1]
+        clauses = [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+        view = QuestionView.of(yes_no_predicate(read) if language == "zh" else read, language)
+        holding = next(((a, b) for a, b in clauses if a <= best.start < b), clauses[0])
+        a, b = max(clauses, key=lambda ab: (bigram_share(view, text[ab[0] : ab[1]]), ab == holding))
+        clause = text[a:b]
+        passage_language = "zh" if any(is_cjk(ch) for ch in clause) else "en"
+        no = negated(clause, passage_language) != negated(question, language)
+        verdict = ("否" if no else "是") if language == "zh" else ("No" if no else "Yes")
+        evidence = replace(best, start=s0, end=s1, text=text[s0:s1], sentence=True)
+        return self._compose(question, language, [(evidence, best.confidence)], best.confidence, lead=verdict)
+
+    def _compose(self, question: str, language: str, found: list[tuple[Candidate, float]], confidence: float,
+                 lead: str = "") -> Answer:
         from ..extractive import _trim
 
         citations: list[Citation] = []
@@ -272,6 +314,9 @@ class ReaderAnswerer(Answerer):
             quote = _trim(chunk.text[s0:s1], cand.start - s0, cand.end - s0)
             if _key(quote) != _key(short) and quote not in quotes:
                 quotes.append(quote)
+        if lead:  # a yes / no verdict before its evidence
+            shorts = [f"{lead}{'，' if language == 'zh' else ' — '}{shorts[0]}", *shorts[1:]]
+            pieces = [f"{lead}{'，' if language == 'zh' else ' — '}{pieces[0]}", *pieces[1:]]
         if language == "en":
             text = "; ".join(pieces) + (" — source: " + " / ".join(f"“{q}”" for q in quotes) if quotes else "")
         else:
@@ -286,6 +331,27 @@ class ReaderAnswerer(Answerer):
             short_answer="；".join(shorts),
             confidence=round(confidence, 4),
         )
+
+
+SENTENCE_SOURCES = 5  # the best spans whose sentences are offered for why / how questions
+
+
+def _sentences(pooled: dict[str, Candidate]) -> list[Candidate]:
+    """The sentences around the ``SENTENCE_SOURCES`` most probable spans, as candidates of their
+    own (probability pooled over the spans they hold), leaving out those that already are a span."""
+    out: dict[str, Candidate] = {}
+    for c in sorted(pooled.values(), key=lambda c: -c.probability)[:SENTENCE_SOURCES]:
+        text = c.passage.chunk.text
+        a, b = _clean_span(text, *_sentence_around(text, c.start, c.end))
+        key = _key(text[a:b])
+        if b <= a or not key or key in pooled:
+            continue
+        prev = out.get(key)
+        if prev is None:
+            out[key] = Candidate(c.passage, a, b, text[a:b], c.probability, c.margin, sentence=True)
+        else:
+            out[key] = replace(prev, probability=prev.probability + c.probability, margin=max(prev.margin, c.margin))
+    return list(out.values())
 
 
 def _distinct_choice(per_part: list[list[Candidate]], top: int = 8) -> dict[int, Candidate] | None:

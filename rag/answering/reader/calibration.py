@@ -3,7 +3,8 @@
 With a learned ranker (``"ranker"`` in the file: one weight per feature of
 :mod:`.ranking`), a candidate's score is ``s = sum(w[k] * feature[k])``: the candidates of a
 question are ranked by it (a listwise fit: softmax over each question's candidates), and the
-winner's confidence is ``sigmoid(a * s + c + bias[language])`` (Platt scaling on the top answers).
+winner's confidence is ``sigmoid(a * s + c + bias[language])`` (Platt scaling on the top answers;
+a whole-sentence answer to a why / how question adds ``sentence_offset``).
 Without one (older files), ``confidence = sigmoid(a * logit(p) + b * margin + d / rank + c +
 bias[language])``, where ``p`` is the span's pooled softmax probability, ``margin`` its score over
 the best "no answer" score and ``rank`` the retrieval rank of its passage; that one logistic model
@@ -43,6 +44,9 @@ class Scorer:
     # feature name (rag.answering.reader.ranking.FEATURES) -> weight; empty: the plain logistic model
     ranker: Mapping[str, float] = field(default_factory=dict)
     spans: int = 8  # spans each reader window proposes: the candidate pool this scorer was fitted on
+    # added to the confidence logit of a whole-sentence answer to a why / how question (fitted with
+    # a and c, so a sentence's confidence is its own chance of being right, not a span's)
+    sentence_offset: float = 0.0
 
     def score(self, features: Mapping[str, float]) -> float:
         """The ranking score of a candidate (higher is better)."""
@@ -51,7 +55,8 @@ class Scorer:
         return self.a * features["lp"] + self.b * features["margin"] + self.d * features["inv_rank"]
 
     def logit(self, features: Mapping[str, float]) -> float:
-        return (self.a * self.score(features) if self.ranker else self.score(features)) + self.c
+        z = (self.a * self.score(features) if self.ranker else self.score(features)) + self.c
+        return z + self.sentence_offset * features.get("reason_sentence", 0.0)
 
     def to_dict(self) -> dict:
         out: dict = {k: getattr(self, k) for k in ("a", "b", "c", "d")}
@@ -59,11 +64,13 @@ class Scorer:
             out["ranker"] = dict(self.ranker)
         if self.spans != 8:
             out["spans_per_window"] = self.spans
+        if self.sentence_offset:
+            out["sentence_offset"] = self.sentence_offset
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping, where: str) -> "Scorer":
-        kwargs: dict = {k: float(data[k]) for k in ("a", "b", "c", "d") if k in data}
+        kwargs: dict = {k: float(data[k]) for k in ("a", "b", "c", "d", "sentence_offset") if k in data}
         if "spans_per_window" in data:
             spans = data["spans_per_window"]
             if not isinstance(spans, int) or not 1 <= spans <= 100:
@@ -119,7 +126,7 @@ class Calibration(Scorer):
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
         base = Scorer.from_dict(data, path.name)
-        kwargs: dict = {**{k: getattr(base, k) for k in ("a", "b", "c", "d", "ranker", "spans")}}
+        kwargs: dict = {**{k: getattr(base, k) for k in ("a", "b", "c", "d", "ranker", "spans", "sentence_offset")}}
         kwargs.update({k: data[k] for k in ("threshold", "source") if k in data})
         for k in ("thresholds", "language_bias"):
             if isinstance(data.get(k), dict):

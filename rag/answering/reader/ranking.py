@@ -13,7 +13,10 @@ and its passage's retrieval rank:
   title) and whether that is the type the question's kind asks for (how many → a number, who → a
   person, where → a place, when → a time or year), or a number where none was asked for;
 - how close it is to the question's words in the passage (the share of the question's character
-  bigrams within 40 characters of it, and the distance to the nearest one).
+  bigrams within 40 characters of it, and the distance to the nearest one);
+- for a why / how question (为什么, 如何, why, how did …), whether it is a proposed span or the whole
+  sentence around one (the reader's spans are phrases; such answers are often a clause or a
+  sentence, and the fit learns which to prefer).
 
 All of it is language-general (jieba's tagger, character bigrams, the question kinds of
 :mod:`..question`) and computed from the question as read, so English questions use their bridged
@@ -26,8 +29,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ...language import is_cjk
-from ..question import _posseg, asked_unit, question_kind
+from ...language import HAN, is_cjk
+from ...numbers import CN_NUMERAL_CHARS
+from ..question import _posseg, asked_unit, asks_reason, question_kind
 
 # the features, in the order the fit sees them (calibration.json names them)
 FEATURES = (
@@ -37,18 +41,21 @@ FEATURES = (
     "kind_person", "kind_place", "kind_time", "kind_time_miss", "kind_entity_miss",
     "titled", "near_share", "near_share_10", "near_sentence", "near_distance", "edge_function",
     "unit_match", "unit_miss",
+    "reason_sentence",
 )
+# features of why / how questions, whose weight is fitted last (eval.calibrate.fit_reason_weight)
+REASON_FEATURES = ("reason_sentence",)
 # jieba flags of function words: particles (的, 了), prepositions (在, 对), conjunctions (和), modal words
 _FUNCTION_FLAGS = ("u", "p", "c", "y", "e")
 
-_DIGIT = re.compile(r"[0-9０-９]|[〇零一二两三四五六七八九十百千万亿](?:[个年月日天人名家次岁%％万亿元]|$)")
+_DIGIT = re.compile(f"[0-9０-９]|[{CN_NUMERAL_CHARS}](?:[个年月日天人名家次岁%％万亿元]|$)")
 _YEARISH = re.compile(r"(?:1[0-9]|20)\d\d年?|\d{1,2}月|\d{1,2}日|世纪|年代|朝|时期|[春夏秋冬]季")
 _TITLE = re.compile(r"^[《“\"「『].*[》”\"」』]$")
 _COMMA = re.compile(r"[，,、；;]")
 _KEEP = re.compile(r"[\w]")
 _SENTENCE_END = re.compile(r"[。！？!?；;]|\.\s|\n")
 NEAR_CHARS = 40
-_ASKED_CHAR = re.compile(r"(?:多少|几)([\u4e00-\u9fff])(?<![的是呢吗了])")
+_ASKED_CHAR = re.compile(f"(?:多少|几)([{HAN}])(?<![的是呢吗了])")
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class QuestionView:
     bigrams: frozenset[str]
     chars: frozenset[str]
     unit: str = ""  # the measure word or unit a number answer should carry (多少人 -> 人)
+    reason: str = ""  # "why" / "how": the answer is a clause or a sentence (asks_reason)
 
     @classmethod
     def of(cls, question: str, language: str) -> "QuestionView":
@@ -69,7 +77,15 @@ class QuestionView:
             m = _ASKED_CHAR.search(question)
             unit = m.group(1) if m else ""
         key = _normal(question)
-        return cls(kind, frozenset(_bigrams(key)), frozenset(key), unit)
+        return cls(kind, frozenset(_bigrams(key)), frozenset(key), unit, asks_reason(question, language))
+
+
+def bigram_share(question: QuestionView, text: str) -> float:
+    """The share of the question's character bigrams that ``text`` holds."""
+    if not question.bigrams:
+        return 0.0
+    key = _normal(text)
+    return sum(b in key for b in question.bigrams) / len(question.bigrams)
 
 
 def _normal(text: str) -> str:
@@ -164,11 +180,19 @@ def _near(question: QuestionView, passage: str, start: int, end: int) -> dict[st
     }
 
 
-def candidate_features(
-    question: QuestionView, passage: str, start: int, end: int, *, probability: float, margin: float, rank: int
-) -> dict[str, float]:
-    """The ranker's inputs for the span ``passage[start:end]``."""
+def base_features(*, probability: float, margin: float, rank: int) -> dict[str, float]:
+    """What the reader itself says of a candidate (all the plain scorer weighs): the logit of its
+    pooled probability, its margin over "no answer", and 1 / its passage's retrieval rank."""
     p = min(max(probability, 1e-6), 1 - 1e-6)
+    return {"lp": math.log(p / (1 - p)), "margin": margin, "inv_rank": 1.0 / max(1, rank)}
+
+
+def candidate_features(
+    question: QuestionView, passage: str, start: int, end: int, *, probability: float, margin: float, rank: int,
+    sentence: bool = False,
+) -> dict[str, float]:
+    """The ranker's inputs for the span ``passage[start:end]`` (``sentence``: the whole sentence
+    around a proposed span, offered for why / how questions)."""
     span = passage[start:end]
     key = _normal(span)
     n = max(1, len(key))
@@ -183,9 +207,7 @@ def candidate_features(
     numeric = typ in ("number", "time")
     entity = typ in ("person", "place", "org", "title")
     return {
-        "lp": math.log(p / (1 - p)),
-        "margin": margin,
-        "inv_rank": 1.0 / max(1, rank),
+        **base_features(probability=probability, margin=margin, rank=rank),
         "q_overlap": overlap,
         "in_question": in_question,
         "log_len": math.log(n),
@@ -204,6 +226,7 @@ def candidate_features(
         **_near(question, passage, start, end),
         "edge_function": float(edge_function(span)),
         **_unit(question, passage, start, end, numeric),
+        "reason_sentence": float(bool(question.reason) and sentence),
     }
 
 
