@@ -237,7 +237,9 @@ def test_the_reason_weight_is_learned_from_why_questions_only(tmp_path):
     [("今年的马拉松比赛是否如期举行？", "zh", True), ("这座小镇有桥梁吗？", "zh", True), ("新馆能否在年底开放？", "zh", True),
      ("什么是素数吗？", "zh", False), ("内蒙古已建成多少个社工站？", "zh", False),
      ("Did the court accept the appeal?", "en", True), ("Is the bridge open to traffic?", "en", True),
-     ("What did the court decide?", "en", False), ("How many people were hurt?", "en", False)],
+     ("What did the court decide?", "en", False), ("How many people were hurt?", "en", False),
+     ("Can you tell me how many social work stations Inner Mongolia has?", "en", False),
+     ("你知道内蒙古有多少个社工站吗？", "zh", False)],
 )
 def test_yes_no_questions_are_told_apart(question, language, expected):
     from rag.answering.question import asks_yes_no
@@ -286,3 +288,41 @@ def test_the_shipped_file_weighs_sentence_answers_to_why_questions():
     zh = Calibration.load().scorer("zh")
     assert zh.ranker.get("reason_sentence", 0.0) > 0 and "reason_sentence" in FEATURES
     assert "CMRC" in Calibration.load().source or "cmrc2018-trial" in Calibration.load().source
+
+
+def test_the_holder_of_an_office_is_not_its_deputy(model):
+    """"Who is the 总裁" is not answered with the 副总裁 the passage names (refused when no one
+    else holds the title); asking for the deputy still finds them."""
+    from rag.answering.question import asked_titles
+
+    assert asked_titles("该公司总经理是谁？") == {"总经理"} and asked_titles("该公司副总经理是谁？") == set()
+    assert asked_titles("首都师范大学副校长是谁？") == set() and asked_titles("谁是研究院院长？") == {"院长"}
+    only_deputy = "发布会上，该集团副总裁陈立介绍了今年的海外业务，营收同比增长12%。"
+    reader = ReaderAnswerer(model=model)
+    assert reader.answer("该集团总裁是谁？", [_passage(only_deputy)], language="zh").refused
+    assert "陈立" in reader.answer("该集团副总裁是谁？", [_passage(only_deputy)], language="zh").short_answer
+    both = "该公司副总经理张华介绍，今年营收增长12%。总经理刘伟出席了发布会并致辞。"
+    assert ReaderAnswerer(model=model, min_confidence=0.0).answer(
+        "该公司总经理是谁？", [_passage(both)], language="zh").short_answer == "刘伟"
+
+
+def test_a_date_cut_after_its_month_gets_its_day():
+    from rag.answering.reader.answerer import _with_day
+
+    text = "4月29日上午，代表团来到集团总部。2020年4月，他来到北京。"
+    assert text.__getitem__(slice(*_with_day(text, 0, 2))) == "4月29日"
+    later = text.index("2020")
+    assert text.__getitem__(slice(*_with_day(text, later, later + 7))) == "2020年4月"  # no day follows
+
+
+@pytest.mark.parametrize(
+    "text, span, whole",
+    [("明天白天最高气温8至12℃，有小雨。", "12℃", "8至12℃"), ("预计工期3到5年，总投资10亿元。", "3", "3到5年"),
+     ("全年气温在-5~30℃之间。", "30℃", "-5~30℃"), ("该市已建成社工站58个，服务4.2万人次。", "58个", "58个")],
+)
+def test_a_number_at_one_end_of_a_range_gets_the_whole_range(text, span, whole):
+    from rag.answering.reader.answerer import _with_range
+
+    i = text.index(span)
+    a, b = _with_range(text, i, i + len(span))
+    assert text[a:b] == whole

@@ -127,6 +127,7 @@ _WH_ZH = re.compile(r"什么|谁|哪|多少|几[个家人名所篇次项条位�
 _YES_NO_EN = re.compile(
     r"^\s*(?:is|are|was|were|am|do|does|did|has|have|had|can|could|will|would|shall|should|may|might|must)\b"
     r"(?!\s+(?:what|who|whom|which|where|when|why|how)\b)", re.I)
+_WH_EN = re.compile(r"\b(?:what|who|whom|whose|which|where|when|why|how)\b", re.I)
 # negation: words that turn a statement round (jieba words; English words and n't)
 NEGATION_ZH = frozenset(
     "不 没 没有 未 未能 未曾 无 无法 无从 非 并非 绝非 不是 并不 并未 并没有 不能 不会 不可 不得 不再 不曾 从未 从不 "
@@ -137,9 +138,10 @@ NEGATION_EN = frozenset("not no never none neither nor nobody nothing nowhere wi
 
 def asks_yes_no(text: str, language: str) -> bool:
     """Whether the question asks for a yes or a no (是否…, …吗？ without a question word; "Is …",
-    "Did …" and the like)."""
+    "Did …" and the like, without a question word: "Can you tell me how many …" is no yes / no)."""
     if language == "en":
-        return bool(_YES_NO_EN.search(text))
+        # "Can you tell me how many …" asks for a number, not a yes or a no
+        return bool(_YES_NO_EN.search(text)) and not _WH_EN.search(text)
     return bool(_YES_NO_ZH.search(text)) and not _WH_ZH.search(text)
 
 
@@ -167,6 +169,43 @@ def negated(text: str, language: str) -> bool:
         words = re.findall(r"[a-z]+(?:'t)?", text.lower())
         return any(w in NEGATION_EN or w.endswith("n't") for w in words)
     return any(w in NEGATION_ZH for w in _posseg().tokenizer.lcut(text))
+
+
+# titles of office written before a name in Chinese news (副总裁马康, 院长雷兴山); a deputy is 副-
+OFFICE_TITLES = re.compile(
+    r"(?P<full>董事长|理事长|秘书长|总经理|总裁|主席|书记|主任|总监|主编|总编|总统|总理|首相|大使|教练)"
+    r"|(?P<core>[会院校部局厅处科社行团队站所馆州市县省区镇乡村]长)"
+)
+DEPUTY_MARKERS = ("副", "代理", "助理", "前任", "原任")
+
+
+def asked_titles(text: str) -> set[str]:
+    """The titles of office a question names as such, not as a deputy ("苏宁控股集团总裁是谁" ->
+    {"总裁"}; "副总裁是谁" asks for the deputy and gives none)."""
+    out = set()
+    for m in OFFICE_TITLES.finditer(text):
+        title = m.group("full") or m.group("core")
+        before = text[max(0, m.start() - 2) : m.start()]
+        if not any(before.endswith(d) for d in DEPUTY_MARKERS):
+            out.add(title)
+    return out
+
+
+def deputy_spans(passage: str, titles: set[str]) -> list[tuple[int, int]]:
+    """Where ``passage`` introduces a deputy (副, 代理 …) of one of ``titles``: each stretch from the
+    deputy's title to the end of the name after it ("副总裁马康")."""
+    out = []
+    for title in titles:
+        for m in re.finditer(re.escape(title), passage):
+            head = passage[max(0, m.start() - 6) : m.start()]
+            marker = next((d for d in DEPUTY_MARKERS if head.endswith(d)), None)
+            loose = re.search(r"副[^、，,；;：:\s]{0,3}$", head)
+            if marker is None and loose is None:
+                continue
+            begin = m.start() - (len(marker) if marker else len(head) - loose.start())
+            words = _posseg().tokenizer.lcut(passage[m.end() : m.end() + 8])
+            out.append((begin, m.end() + (len(words[0]) if words else 0)))
+    return out
 
 
 def asked_unit(text: str, language: str) -> str:

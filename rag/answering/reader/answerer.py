@@ -31,7 +31,14 @@ from ...language import is_cjk
 from ...models import Answer, Citation, Passage
 from ..base import Answerer, citation, refusal
 from ..names import ProperNames, off_corpus_refusal
-from ..question import asks_yes_no, negated, parse_question, yes_no_predicate
+from ..question import (
+    asked_titles,
+    asks_yes_no,
+    deputy_spans,
+    negated,
+    parse_question,
+    yes_no_predicate,
+)
 from .calibration import Calibration
 from .features import SpanChoice, best_spans, build_windows
 from .ranking import QuestionView, base_features, bigram_share, candidate_features
@@ -69,6 +76,44 @@ def _with_unit(text: str, start: int, end: int) -> tuple[int, int]:
         m_start, m_end = lo + m.start, lo + m.end
         if m.unit and not m.is_year and m_start <= start < end < m_end:  # a year may be part of a date
             return start, m_end
+    return start, end
+
+
+_RANGE_JOIN = re.compile(r"\s*(?:至|到|~|～|－|—|-)\s*")
+
+
+def _with_range(text: str, start: int, end: int) -> tuple[int, int]:
+    """A number that is one end of a range ("12℃" of "8至12℃", "3" of "3到5年") is carried to the
+    whole range: the passage gives the range, not one of its ends."""
+    from ...numbers import extract_numbers
+
+    lo = max(0, start - 16)
+    mentions = [(lo + m.start, lo + m.end) for m in extract_numbers(text[lo : min(len(text), end + 16)])]
+    inside = [i for i, (a, b) in enumerate(mentions) if a <= start < b or (start <= a and b <= end)]
+    head = text[start:end].lstrip()[:1]
+    if not inside or (is_cjk(head) and not _NUMBERISH.match(head)):  # "气温8至12℃" is no number
+        return start, end
+    first, last = inside[0], inside[-1]
+    if first > 0 and _RANGE_JOIN.fullmatch(text, mentions[first - 1][1], mentions[first][0]):
+        start = mentions[first - 1][0]
+        if start > 0 and text[start - 1] in "-－" and not re.match(r"[0-9A-Za-z０-９]", text[max(0, start - 2) : start - 1]):
+            start -= 1  # a negative lower end: "-5~30℃"
+    if last + 1 < len(mentions) and _RANGE_JOIN.fullmatch(text, mentions[last][1], mentions[last + 1][0]):
+        end = max(end, mentions[last + 1][1])
+    return start, end
+
+
+_NUMBERISH = re.compile(r"[0-9０-９〇零一二两三四五六七八九十百千万亿近约逾超多余]")
+_DAY_AFTER = re.compile(r"\s*(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})\s*[日号]")
+
+
+def _with_day(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span that ends on a month whose day follows ("4月" of "4月29日") is carried to the day: a
+    date cut after its month is not the date the passage gives."""
+    if end > start and text[end - 1] == "月":
+        m = _DAY_AFTER.match(text, end)
+        if m:
+            return start, m.end()
     return start, end
 
 
@@ -160,7 +205,7 @@ class ReaderAnswerer(Answerer):
         pooled: dict[str, Candidate] = {}
         for c, p in zip(choices, probs):
             text = passages[c.passage_index].chunk.text
-            a, b = _with_unit(text, *_clean_span(text, c.start_char, c.end_char))
+            a, b = _with_range(text, *_with_day(text, *_with_unit(text, *_clean_span(text, c.start_char, c.end_char))))
             if b <= a:
                 continue
             key = _key(text[a:b])
@@ -185,7 +230,12 @@ class ReaderAnswerer(Answerer):
             else:
                 f = base_features(probability=c.probability, margin=c.margin, rank=c.passage.rank)
             scored.append((cal.score(f, language), replace(c, confidence=cal.confidence(f, language), features=tuple(f.items()))))
-        return [c for _, c in sorted(scored, key=lambda t: -t[0])]
+        ranked = [c for _, c in sorted(scored, key=lambda t: -t[0])]
+        titles = asked_titles(question)
+        if titles:  # "who is the 总裁": not the 副总裁 the passage names
+            deputies = {p.chunk.chunk_id: deputy_spans(p.chunk.text, titles) for p in passages}
+            ranked = [c for c in ranked if not any(c.start < b and a < c.end for a, b in deputies[c.passage.chunk.chunk_id])]
+        return ranked
 
     def _bridged(self, question: str) -> str:
         """An English question with the Chinese forms of its terms appended (the retrieval bridge:
