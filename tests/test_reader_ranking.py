@@ -301,6 +301,9 @@ def test_the_holder_of_an_office_is_not_its_deputy(model):
     reader = ReaderAnswerer(model=model)
     assert reader.answer("该集团总裁是谁？", [_passage(only_deputy)], language="zh").refused
     assert "陈立" in reader.answer("该集团副总裁是谁？", [_passage(only_deputy)], language="zh").short_answer
+    assert {"总裁", "主席"} <= asked_titles("Who is the president of the group?") and not asked_titles(
+        "Who is the vice president of the group?")
+    assert reader.answer("Who is the president of the group", [_passage(only_deputy)], language="en").refused
     both = "该公司副总经理张华介绍，今年营收增长12%。总经理刘伟出席了发布会并致辞。"
     assert ReaderAnswerer(model=model, min_confidence=0.0).answer(
         "该公司总经理是谁？", [_passage(both)], language="zh").short_answer == "刘伟"

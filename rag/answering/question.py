@@ -179,10 +179,28 @@ OFFICE_TITLES = re.compile(
 DEPUTY_MARKERS = ("副", "代理", "助理", "前任", "原任")
 
 
+# English titles of office -> the Chinese titles a news passage writes before the holder's name
+EN_OFFICE_TITLES = {
+    "president": ("总裁", "主席", "会长", "总统", "校长", "院长", "行长", "社长"),
+    "chairman": ("主席", "董事长", "会长", "理事长"), "chairwoman": ("主席", "董事长", "会长", "理事长"),
+    "chair": ("主席", "董事长", "会长", "理事长", "主任"), "ceo": ("总裁", "总经理"),
+    "general manager": ("总经理",), "director": ("主任", "局长", "厅长", "处长", "所长", "馆长", "院长", "总监"),
+    "dean": ("院长",), "principal": ("校长",), "mayor": ("市长",), "governor": ("省长", "州长", "行长"),
+    "minister": ("部长",), "secretary": ("书记", "秘书长"), "head coach": ("主教练",), "coach": ("教练", "主教练"),
+    "editor-in-chief": ("主编", "总编"), "ambassador": ("大使",), "prime minister": ("总理", "首相"),
+}
+_EN_TITLE = re.compile(r"\b(?:(vice|deputy|assistant|acting|former|executive)[\s-]+)?("
+                       + "|".join(sorted(map(re.escape, EN_OFFICE_TITLES), key=len, reverse=True)) + r")s?\b", re.I)
+
+
 def asked_titles(text: str) -> set[str]:
     """The titles of office a question names as such, not as a deputy ("苏宁控股集团总裁是谁" ->
-    {"总裁"}; "副总裁是谁" asks for the deputy and gives none)."""
+    {"总裁"}; "副总裁是谁" asks for the deputy and gives none; "Who is the president of …" ->
+    总裁, 主席, 会长 …, "the vice president" none)."""
     out = set()
+    for m in _EN_TITLE.finditer(text):
+        if not m.group(1):
+            out.update(EN_OFFICE_TITLES[m.group(2).lower()])
     for m in OFFICE_TITLES.finditer(text):
         title = m.group("full") or m.group("core")
         before = text[max(0, m.start() - 2) : m.start()]
