@@ -329,3 +329,10 @@ def test_a_number_at_one_end_of_a_range_gets_the_whole_range(text, span, whole):
     i = text.index(span)
     a, b = _with_range(text, i, i + len(span))
     assert text[a:b] == whole
+
+
+def test_a_yes_no_answer_cites_the_sentence_that_bears_on_its_predicate(model):
+    text = ("据悉，城市博物馆是市文化局和师范大学共同建设的以地方历史研究与展示为主要任务的文化机构。"
+            "自2012年开馆以来，博物馆举办各类展览300余场，接待观众超过500万人次。")
+    answer = ReaderAnswerer(model=model, min_confidence=0.0).answer("城市博物馆是否于2012年开馆？", [_passage(text)], language="zh")
+    assert answer.short_answer.startswith("是，") and "2012年开馆" in answer.short_answer

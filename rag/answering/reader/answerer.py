@@ -293,7 +293,7 @@ class ReaderAnswerer(Answerer):
             best = per_part[0][0]
             if best.confidence < self.threshold(language):
                 return refusal(question, language, self.mode, confidence=best.confidence)
-            return self._yes_no(question, parts[0], language, best)
+            return self._yes_no(question, parts[0], language, per_part[0])
         if len(parts) == 1:
             best = per_part[0][0]
             extra = self._more_values(parts[0], best, per_part[0])
@@ -325,23 +325,37 @@ class ReaderAnswerer(Answerer):
                 taken.append(c)
         return taken[1:]
 
-    def _yes_no(self, question: str, read: str, language: str, best: Candidate) -> Answer:
-        """A yes / no question: the verdict, and the sentence of the best span as its evidence. Of
-        that sentence's clauses, the one sharing most of the question's words (``read``: as read,
-        English with its bridged Chinese terms) is the one that answers; the verdict is "no" when
-        it is negated (不, 并非, 没有 …) and the question is not, or the other way round, else "yes"."""
-        text = best.passage.chunk.text
-        s0, s1 = _clean_span(text, *_sentence_around(text, best.start, best.end))
+    def _yes_no(self, question: str, read: str, language: str, cands: list[Candidate]) -> Answer:
+        """A yes / no question: the verdict, and a sentence as its evidence: of the sentences around
+        the best spans, the one sharing most of the question's words (``read``: as read, English
+        with its bridged Chinese terms; ties go to the better span). Of its clauses, the one sharing
+        most of the question's predicate is the one that answers; the verdict is "no" when it is
+        negated (不, 并非, 没有 …) and the question is not, or the other way round, else "yes"."""
+        best = cands[0]
+        whole = QuestionView.of(read, language)
+        view = QuestionView.of(yes_no_predicate(read) if language == "zh" else read, language)
+        sentences = []  # every sentence of the passages holding the best spans
+        for rank, c in enumerate(cands[:SENTENCE_SOURCES]):
+            t = c.passage.chunk.text
+            if any(c.passage.chunk.chunk_id == other.passage.chunk.chunk_id for _, _, _, other, _, _ in sentences):
+                continue
+            for a0, b0 in split_sentences(t):
+                s0, s1 = _clean_span(t, a0, b0)
+                if s1 > s0:
+                    holds = float(s0 <= c.start < s1)
+                    sentences.append((bigram_share(view, t[s0:s1]), bigram_share(whole, t[s0:s1]) + holds, -rank, c, s0, s1))
+        _, _, _, source, s0, s1 = max(sentences, key=lambda x: x[:3])
+        source = replace(source, start=max(s0, min(source.start, s1 - 1)), end=max(s0, min(source.end, s1)))
+        text = source.passage.chunk.text
         cuts = [s0, *(m.end() for m in _CLAUSE_END.finditer(text, s0, s1)), s1]
         clauses = [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
-        view = QuestionView.of(yes_no_predicate(read) if language == "zh" else read, language)
-        holding = next(((a, b) for a, b in clauses if a <= best.start < b), clauses[0])
+        holding = next(((a, b) for a, b in clauses if a <= source.start < b), clauses[0])
         a, b = max(clauses, key=lambda ab: (bigram_share(view, text[ab[0] : ab[1]]), ab == holding))
         clause = text[a:b]
         passage_language = "zh" if any(is_cjk(ch) for ch in clause) else "en"
         no = negated(clause, passage_language) != negated(question, language)
         verdict = ("否" if no else "是") if language == "zh" else ("No" if no else "Yes")
-        evidence = replace(best, start=s0, end=s1, text=text[s0:s1], sentence=True)
+        evidence = replace(source, start=s0, end=s1, text=text[s0:s1], sentence=True)
         return self._compose(question, language, [(evidence, best.confidence)], best.confidence, lead=verdict)
 
     def _compose(self, question: str, language: str, found: list[tuple[Candidate, float]], confidence: float,
