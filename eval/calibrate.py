@@ -372,6 +372,14 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--top {args.top}: give 1..100 candidates per question")
     if args.base and not args.base.is_file():
         ap.error(f"--base {args.base}: no such file (give a calibration JSON, e.g. rag/answering/reader/weights/calibration-plain.json)")
+    for flag, specs in (("--answerable", [str(p) for p in args.answerable]), ("--reason-set", args.reason_set),
+                        ("--unanswerable", [u.partition("@")[0] for u in args.unanswerable])):
+        for spec in specs:
+            file, _, half = spec.partition("@") if flag == "--reason-set" else (spec, "", "")
+            if half not in ("", "even", "odd"):
+                ap.error(f"--reason-set {spec!r}: give FILE, FILE@even or FILE@odd")
+            if not Path(file).is_file():
+                ap.error(f"{flag} {spec}: no such file (give a QA JSON-lines file, e.g. ../shared/benchmarks/cmrc2018-trial/qa.jsonl)")
     ranked = tuple(x for x in args.ranker.split(",") if x and x != "none")
     if any(x not in LANGUAGES for x in ranked):
         ap.error(f"--ranker {args.ranker!r}: give languages among {', '.join(LANGUAGES)} (comma-separated) or 'none'")
@@ -398,8 +406,6 @@ def main(argv: list[str] | None = None) -> int:
             questions += _features(pipeline, answerer, items, path.parent.name, True, args.as_read, args.top, spans_for)
         for spec in args.reason_set:
             file, _, half = spec.partition("@")
-            if half not in ("", "even", "odd"):
-                ap.error(f"--reason-set {spec!r}: give FILE, FILE@even or FILE@odd")
             path = Path(file)
             items = [i for i in load_dataset(path, skip_invalid=True, warn=_warn) if i.answerable and (_article(i) < 0 or _article(i) >= args.min_article)]
             items = items[half == "odd" :: 2] if half else items

@@ -336,3 +336,19 @@ def test_a_yes_no_answer_cites_the_sentence_that_bears_on_its_predicate(model):
             "自2012年开馆以来，博物馆举办各类展览300余场，接待观众超过500万人次。")
     answer = ReaderAnswerer(model=model, min_confidence=0.0).answer("城市博物馆是否于2012年开馆？", [_passage(text)], language="zh")
     assert answer.short_answer.startswith("是，") and "2012年开馆" in answer.short_answer
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [(["--reason-set", "qa.jsonl@third"], "give FILE, FILE@even or FILE@odd"),
+     (["--reason-set", "no/such/qa.jsonl@even"], "no such file"), (["--answerable", "no/such/qa.jsonl"], "no such file")],
+)
+def test_eval_calibrate_names_a_bad_set_before_reading_anything(tmp_path, capsys, args, said):
+    from eval.calibrate import main
+
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"id": "q1", "lang": "zh", "question": "为什么？", "type": "entity", "expect": [["因为"]]}\n', encoding="utf-8")
+    args = [a.replace("qa.jsonl@third", f"{qa}@third") for a in args]
+    with pytest.raises(SystemExit):
+        main(["--home", str(tmp_path / "home"), "--answerable", str(qa), *args])
+    assert said in capsys.readouterr().err
