@@ -326,26 +326,28 @@ class ReaderAnswerer(Answerer):
         return taken[1:]
 
     def _yes_no(self, question: str, read: str, language: str, cands: list[Candidate]) -> Answer:
-        """A yes / no question: the verdict, and a sentence as its evidence: of the sentences around
-        the best spans, the one sharing most of the question's words (``read``: as read, English
-        with its bridged Chinese terms; ties go to the better span). Of its clauses, the one sharing
-        most of the question's predicate is the one that answers; the verdict is "no" when it is
-        negated (不, 并非, 没有 …) and the question is not, or the other way round, else "yes"."""
+        """A yes / no question: a verdict, and the sentence it rests on. The evidence is the sentence
+        of the passages holding the best spans that shares most of the question's predicate
+        (``yes_no_predicate``; ties go to the rest of the question ``read`` as read, English with its
+        bridged Chinese terms, and then to the better span); of its clauses, the one sharing most of
+        the predicate is the one that answers. The verdict is "no" when that clause is negated (不,
+        并非, 没有 …) and the question is not, or the other way round; else "yes"."""
         best = cands[0]
         whole = QuestionView.of(read, language)
         view = QuestionView.of(yes_no_predicate(read) if language == "zh" else read, language)
-        sentences = []  # every sentence of the passages holding the best spans
+        options, seen = [], set()
         for rank, c in enumerate(cands[:SENTENCE_SOURCES]):
-            t = c.passage.chunk.text
-            if any(c.passage.chunk.chunk_id == other.passage.chunk.chunk_id for _, _, _, other, _, _ in sentences):
+            chunk = c.passage.chunk
+            if chunk.chunk_id in seen:
                 continue
-            for a0, b0 in split_sentences(t):
-                s0, s1 = _clean_span(t, a0, b0)
+            seen.add(chunk.chunk_id)
+            for a0, b0 in split_sentences(chunk.text):
+                s0, s1 = _clean_span(chunk.text, a0, b0)
                 if s1 > s0:
-                    holds = float(s0 <= c.start < s1)
-                    sentences.append((bigram_share(view, t[s0:s1]), bigram_share(whole, t[s0:s1]) + holds, -rank, c, s0, s1))
-        _, _, _, source, s0, s1 = max(sentences, key=lambda x: x[:3])
-        source = replace(source, start=max(s0, min(source.start, s1 - 1)), end=max(s0, min(source.end, s1)))
+                    sentence = chunk.text[s0:s1]
+                    rest = bigram_share(whole, sentence) + float(s0 <= c.start < s1)
+                    options.append(((bigram_share(view, sentence), rest, -rank), c, s0, s1))
+        _, source, s0, s1 = max(options, key=lambda o: o[0])
         text = source.passage.chunk.text
         cuts = [s0, *(m.end() for m in _CLAUSE_END.finditer(text, s0, s1)), s1]
         clauses = [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
