@@ -259,3 +259,61 @@ def _english(text: str, work: str, loose: bool) -> list[NumberMention]:
         unit = "%" if m.group("pct") else ""
         found.append(_with_prefix(text, work, m.start(), m.end(), value, unit, ""))
     return found
+
+
+# Comparisons a yes / no question may ask of a number ("是否超过800个", "at least 30 people"):
+# the word before the number, or 以上 / 以下 after it, -> the relation the stated number must bear.
+_COMPARE_BEFORE = {
+    "不超过": "<=", "不多于": "<=", "不高于": "<=", "不大于": "<=", "至多": "<=", "最多": "<=",
+    "不少于": ">=", "不低于": ">=", "不小于": ">=", "至少": ">=", "最少": ">=", "达到": ">=",
+    "超过": ">", "多于": ">", "高于": ">", "大于": ">", "超出": ">", "逾": ">",
+    "少于": "<", "低于": "<", "小于": "<", "不到": "<", "不足": "<",
+    "no more than": "<=", "not more than": "<=", "at most": "<=", "no less than": ">=", "not less than": ">=",
+    "at least": ">=", "more than": ">", "greater than": ">", "higher than": ">", "over": ">", "above": ">",
+    "exceed": ">", "exceeds": ">", "exceeded": ">", "less than": "<", "fewer than": "<", "lower than": "<",
+    "under": "<", "below": "<",
+}
+_COMPARE_AFTER = {"以上": ">=", "以下": "<=", "以内": "<=", "or more": ">=", "or less": "<=", "or fewer": "<="}
+_COMPARE_WORD = re.compile(
+    "(" + "|".join(re.escape(w) for w in sorted(_COMPARE_BEFORE, key=len, reverse=True)) + r")\s*$", re.IGNORECASE)
+_COMPARE_TAIL = re.compile(
+    r"^\s*(" + "|".join(re.escape(w) for w in sorted(_COMPARE_AFTER, key=len, reverse=True)) + ")", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A number a question compares against: ``relation`` is one of < <= > >=."""
+
+    relation: str
+    value: float
+    unit: str
+
+    def holds(self, stated: float) -> bool:
+        return {"<": stated < self.value, "<=": stated <= self.value,
+                ">": stated > self.value, ">=": stated >= self.value}[self.relation]
+
+
+def asked_comparison(text: str) -> Comparison | None:
+    """The comparison a question asks of a number, if any ("是否超过800个" -> > 800 个; "at least 30
+    people" -> >= 30; "800个以上" -> >= 800 个). A bare number ("是否有800个") is none."""
+    for m in _scan(text, loose=False):
+        if m.is_year:
+            continue
+        # the number's own qualifier ("超过800个": text starts with the word) or a word just before it
+        before = text[: m.start] if not m.approx else text[: m.start] + _qualifier_word(m)
+        word = _COMPARE_WORD.search(before[-16:])
+        tail = _COMPARE_TAIL.match(text[m.end :])
+        if word:
+            relation = _COMPARE_BEFORE[word.group(1).lower()]
+            if relation in (">", ">=") and before[-16:][: word.start()].endswith("不"):  # 不超过 read as 不 + 超过
+                relation = "<=" if relation == ">" else "<"
+            return Comparison(relation, m.value, m.unit)
+        if tail:
+            return Comparison(_COMPARE_AFTER[tail.group(1).lower()], m.value, m.unit)
+    return None
+
+
+def _qualifier_word(m: NumberMention) -> str:
+    """The qualifier word a mention's text starts with ("超过800个" -> "超过"), as written."""
+    head = re.match(r"\D*", m.text).group(0)
+    return head.strip()

@@ -239,7 +239,14 @@ def test_the_reason_weight_is_learned_from_why_questions_only(tmp_path):
      ("Did the court accept the appeal?", "en", True), ("Is the bridge open to traffic?", "en", True),
      ("What did the court decide?", "en", False), ("How many people were hurt?", "en", False),
      ("Can you tell me how many social work stations Inner Mongolia has?", "en", False),
-     ("你知道内蒙古有多少个社工站吗？", "zh", False)],
+     ("你知道内蒙古有多少个社工站吗？", "zh", False),
+     # a request worded as a question asks for what it names, unless that is itself a whether
+     ("能告诉我该市社工站的数量吗？", "zh", False), ("请介绍一下新馆的开放时间好吗？", "zh", False),
+     ("你知道这座小镇是否有桥梁吗？", "zh", True), ("警方是否知道嫌疑人的身份？", "zh", True),
+     ("Can you tell me the number of stations in the city?", "en", False),
+     ("Do you know the date of the final?", "en", False),
+     ("Can you tell me whether the court accepted the appeal?", "en", True),
+     ("Do you know if the bridge is open?", "en", True)],
 )
 def test_yes_no_questions_are_told_apart(question, language, expected):
     from rag.answering.question import asks_yes_no
@@ -264,6 +271,40 @@ def test_a_yes_no_question_gets_a_verdict_and_its_evidence(model, question, text
     assert not answer.refused and answer.citations
     assert answer.short_answer.startswith(verdict + "，"), answer.short_answer
     assert len(answer.short_answer) > 6  # the evidence follows the verdict
+
+
+def test_a_request_worded_as_a_question_gets_the_fact_not_a_verdict(model):
+    text = "据市民政局介绍，目前该市已建成社工站58个，服务群众4.2万人次。"
+    answer = ReaderAnswerer(model=model, min_confidence=0.0).answer(
+        "能告诉我该市社工站的数量吗？", [_passage(text)], language="zh")
+    assert not answer.refused and not answer.short_answer.startswith(("是，", "否，")), answer.short_answer
+
+
+@pytest.mark.parametrize(
+    "question, language, verdict",
+    [("该市的社工站是否超过50个？", "zh", "是"), ("该市的社工站是否超过60个？", "zh", "否"),
+     ("该市建成的社工站是否不到100个？", "zh", "是"), ("该市是否已建成社工站80个以上？", "zh", "否"),
+     ("Has the city built more than 60 social work stations?", "en", "No"),
+     ("Has the city built at least 50 social work stations?", "en", "Yes")],
+)
+def test_a_yes_no_question_comparing_a_number_is_judged_by_the_number(model, question, language, verdict):
+    """"是否超过60个" against "已建成社工站58个" is a no though nothing is negated; the year is no count."""
+    text = "据市民政局介绍，2021年以来该市已建成社工站58个，服务群众4.2万人次。"
+    answer = ReaderAnswerer(model=model, min_confidence=0.0).answer(question, [_passage(text)], language=language)
+    assert answer.short_answer.startswith(verdict), answer.short_answer
+    assert "58个" in answer.short_answer
+
+
+def test_comparisons_are_read_from_the_question():
+    from rag.numbers import asked_comparison
+
+    c = asked_comparison("受伤人数是否少于10人？")
+    assert (c.relation, c.value, c.unit) == ("<", 10.0, "人")
+    c = asked_comparison("是否不超过800个")
+    assert (c.relation, c.value) == ("<=", 800.0) and c.holds(800) and not c.holds(801)
+    c = asked_comparison("Were fewer than ten people hurt?")
+    assert (c.relation, c.value) == ("<", 10.0)
+    assert asked_comparison("是否有800个？") is None and asked_comparison("比赛是否在2020年举行？") is None
 
 
 def test_negation_words_are_found_by_word_not_by_character():

@@ -136,13 +136,36 @@ NEGATION_ZH = frozenset(
 NEGATION_EN = frozenset("not no never none neither nor nobody nothing nowhere without cannot".split())
 
 
+# a request for information worded as a yes / no question: "能告诉我…吗", "Can you tell me …"
+_REQUEST_ZH = re.compile(
+    r"^\s*(?:请问)?(?:你们|你|您)?(?:能否|能不能|可不可以|可以|可否|能|请|麻烦)?(?:你们|你|您)?(?:帮我)?"
+    r"(?:告诉|说说|讲讲|谈谈|介绍|说明|解释|列出|列举|知道|了解)(?:一下)?(?:我们|我)?(?:一下)?")
+_REQUEST_EN = re.compile(
+    r"^\s*(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?(?:tell|show|give|list|explain|describe|name)"
+    r"|(?:do|does)\s+(?:you|anyone|anybody)\s+know)\b", re.I)
+_WHETHER_ZH = re.compile(r"是否|是不是|有没有|会不会|对不对")
+_WHETHER_EN = re.compile(r"\b(?:whether|if)\b", re.I)
+
+
 def asks_yes_no(text: str, language: str) -> bool:
     """Whether the question asks for a yes or a no (是否…, …吗？ without a question word; "Is …",
-    "Did …" and the like, without a question word: "Can you tell me how many …" is no yes / no)."""
+    "Did …" and the like, without a question word: "Can you tell me how many …" is no yes / no).
+    A request worded as a question ("能告诉我社工站的数量吗", "Can you tell me the number of …",
+    "Do you know the date of …") asks for what it names, unless what it names is itself a
+    whether ("你知道…是否…吗", "Can you tell me whether …")."""
     if language == "en":
-        # "Can you tell me how many …" asks for a number, not a yes or a no
-        return bool(_YES_NO_EN.search(text)) and not _WH_EN.search(text)
-    return bool(_YES_NO_ZH.search(text)) and not _WH_ZH.search(text)
+        if _WH_EN.search(text):
+            return False
+        request = _REQUEST_EN.search(text)
+        if request:
+            return bool(_WHETHER_EN.search(text, request.end()))
+        return bool(_YES_NO_EN.search(text))
+    if _WH_ZH.search(text):
+        return False
+    request = _REQUEST_ZH.search(text)
+    if request:
+        return bool(_WHETHER_ZH.search(text, request.end()))
+    return bool(_YES_NO_ZH.search(text))
 
 
 _A_NOT_A = re.compile(r"是否|是不是|有没有|能否|可否|会不会|能不能|可不可以")

@@ -29,6 +29,7 @@ import numpy as np
 from ...chunking import split_sentences
 from ...language import is_cjk
 from ...models import Answer, Citation, Passage
+from ...numbers import asked_comparison, extract_numbers
 from ..base import Answerer, citation, refusal
 from ..names import ProperNames, off_corpus_refusal
 from ..question import (
@@ -356,6 +357,9 @@ class ReaderAnswerer(Answerer):
         clause = text[a:b]
         passage_language = "zh" if any(is_cjk(ch) for ch in clause) else "en"
         no = negated(clause, passage_language) != negated(question, language)
+        compared = _compared(question, clause, text[s0:s1])
+        if compared is not None:  # "是否超过800个" against "已建成850个": the numbers decide
+            no = not compared
         verdict = ("否" if no else "是") if language == "zh" else ("No" if no else "Yes")
         evidence = replace(source, start=s0, end=s1, text=text[s0:s1], sentence=True)
         return self._compose(question, language, [(evidence, best.confidence)], best.confidence, lead=verdict)
@@ -448,3 +452,18 @@ def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     first = next((s for s, e in spans if s <= start < e), start)
     last = next((e for s, e in spans if s < end <= e), end)
     return first, max(last, end)
+
+
+def _compared(question: str, clause: str, sentence: str) -> bool | None:
+    """Whether the number the evidence states bears the relation the question asks ("是否超过800个"
+    and "已建成850个" -> True); None when the question compares nothing or the evidence states no
+    number of its unit (the clause first, then the whole sentence; a year never counts)."""
+    asked = asked_comparison(question)
+    if asked is None:
+        return None
+    for text in (clause, sentence):
+        stated = [m for m in extract_numbers(text) if not m.is_year]
+        same = [m for m in stated if m.unit == asked.unit] or (stated if not asked.unit else [])
+        if same:
+            return asked.holds(same[0].value)
+    return None
