@@ -153,19 +153,15 @@ def asks_yes_no(text: str, language: str) -> bool:
     A request worded as a question ("能告诉我社工站的数量吗", "Can you tell me the number of …",
     "Do you know the date of …") asks for what it names, unless what it names is itself a
     whether ("你知道…是否…吗", "Can you tell me whether …")."""
-    if language == "en":
-        if _WH_EN.search(text):
-            return False
-        request = _REQUEST_EN.search(text)
-        if request:
-            return bool(_WHETHER_EN.search(text, request.end()))
-        return bool(_YES_NO_EN.search(text))
-    if _WH_ZH.search(text):
+    en = language == "en"
+    wh, request_words, whether, yes_no = (
+        (_WH_EN, _REQUEST_EN, _WHETHER_EN, _YES_NO_EN) if en else (_WH_ZH, _REQUEST_ZH, _WHETHER_ZH, _YES_NO_ZH))
+    if wh.search(text):
         return False
-    request = _REQUEST_ZH.search(text)
+    request = request_words.search(text)
     if request:
-        return bool(_WHETHER_ZH.search(text, request.end()))
-    return bool(_YES_NO_ZH.search(text))
+        return bool(whether.search(text, request.end()))
+    return bool(yes_no.search(text))
 
 
 _A_NOT_A = re.compile(r"是否|是不是|有没有|能否|可否|会不会|能不能|可不可以")
