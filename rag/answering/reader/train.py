@@ -4,15 +4,23 @@ on public span-QA data; the lower layers stay frozen (their outputs are computed
 Needs torch (``pip install torch==2.13.0``, CPU build) and opencc (``pip install
 opencc-python-reimplemented``); never imported on the answering path.
 
-Data (public, CC BY-SA 4.0):
+Data (public; DRCD and XQuAD are CC BY-SA 4.0, CAIL 2019 was released for research with no licence file):
   * DRCD dev + test (DRCKnowledgeTeam/DRCD on GitHub), traditional Chinese, converted to simplified;
   * XQuAD (google-deepmind/xquad), even-numbered articles only (the odd ones are a held-out test),
     each question in all 12 languages paired with the Chinese paragraph and the Chinese answer.
     Even articles with index >= --xquad-val-from are kept out of training for validation.
+  * optionally (``--cail``) CAIL 2019 reading comprehension, dev + test ground truth
+    (china-ai-law-challenge/CAIL2019, ``阅读理解/data/``): Chinese court judgments; its span
+    questions, and its unanswerable ones as windows with no answer (its YES / NO ones are skipped:
+    the span head has no verdict).
 CMRC 2018 is not used for training (its trial set is our validation, its dev set a held-out test).
 
     python -m rag.answering.reader.train --drcd DRCD_dev.json DRCD_test.json --xquad-dir xquad/ \
-        --work /tmp/reader-work --out rag/answering/reader/weights/reader.npz
+        --trainable 4 --epochs 2 --work /tmp/reader-work --out /tmp/reader-stage1.npz
+    python -m rag.answering.reader.train --drcd DRCD_dev.json DRCD_test.json --xquad-dir xquad/ \
+        --cail dev_ground_truth.json test_ground_truth.json --unanswerable 0.3 \
+        --init /tmp/reader-stage1.npz --trainable 4 --epochs 1 --lr 5e-5 \
+        --work /tmp/reader-work2 --out rag/answering/reader/weights/reader.npz
 
 Resumable: the frozen features and a checkpoint after every ``--save-every`` steps live in
 ``--work``; rerunning the same command continues where it stopped.
@@ -42,7 +50,7 @@ XQUAD_LANGS = ("zh", "en", "es", "de", "el", "ru", "tr", "ar", "vi", "th", "hi",
 class Example:
     question: str
     context: str
-    start: int  # answer character offsets in context
+    start: int  # answer character offsets in context; -1 / -1: the context does not answer it
     end: int
     group: str  # data source, for reporting
 
@@ -68,6 +76,34 @@ def load_drcd(paths: list[Path]) -> list[Example]:
                         if start < 0:
                             continue
                     out.append(Example(conv.convert(qa["question"]), ctx, start, start + len(text), "drcd"))
+    return out
+
+
+def load_cail(paths: list[Path]) -> list[Example]:
+    """CAIL 2019 reading comprehension (SQuAD 2.0-like JSON): span questions with their first
+    answer that the context really holds, unanswerable ones (``is_impossible``) as (-1, -1)."""
+    out: list[Example] = []
+    for path in paths:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+        for case in data:
+            for para in case["paragraphs"]:
+                ctx = para["context"]
+                for qa in para["qas"]:
+                    question = qa["question"].strip()
+                    if not question:
+                        continue
+                    if str(qa.get("is_impossible", "false")).lower() == "true":
+                        out.append(Example(question, ctx, -1, -1, "cail-none"))
+                        continue
+                    ans = qa["answers"][0] if qa["answers"] else None
+                    if not ans or ans["text"] in ("YES", "NO") or not ans["text"].strip():
+                        continue
+                    text, start = ans["text"], ans["answer_start"]
+                    if start < 0 or ctx[start : start + len(text)] != text:
+                        start = ctx.find(text)
+                        if start < 0:
+                            continue
+                    out.append(Example(question, ctx, start, start + len(text), "cail"))
     return out
 
 
@@ -119,7 +155,7 @@ def label_windows(tokenizer: UnigramTokenizer, ex: Example, max_len: int, stride
     for w in build_windows(tokenizer, ex.question, ex.context, max_len=max_len, stride=stride):
         s_tok = e_tok = 0
         offs = w.offsets
-        if offs and offs[0][0] <= ex.start and ex.end <= max(b for _, b in offs):
+        if ex.start >= 0 and offs and offs[0][0] <= ex.start and ex.end <= max(b for _, b in offs):
             for i, (a, b) in enumerate(offs):
                 if b > a and a <= ex.start < b or (b > a and a >= ex.start and s_tok == 0):
                     s_tok = i + w.context_start
@@ -247,10 +283,28 @@ def export(top, meta: dict, out: Path) -> None:
     tmp.replace(out)
 
 
+def init_state(torch, path: Path) -> dict:
+    """The top layers' state from a training checkpoint or from an exported ``reader.npz``
+    (``export``'s names mapped back), as float32 tensors."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if k not in ("__step", "meta")}
+    if "head.w" not in arrays:
+        return {k: torch.from_numpy(v) for k, v in arrays.items()}
+    state = {"head.weight": arrays.pop("head.w"), "head.bias": arrays.pop("head.b")}
+    for key, value in arrays.items():
+        layer, name, part = key.split(".")
+        state[f"layers.{int(layer[3:])}.{name}.{'weight' if part == 'w' else 'bias'}"] = value
+    return {k: torch.from_numpy(v.astype(np.float32)) for k, v in state.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--drcd", nargs="*", type=Path, default=[])
     ap.add_argument("--xquad-dir", type=Path)
+    ap.add_argument("--cail", nargs="*", type=Path, default=[],
+                    help="CAIL 2019 reading-comprehension files (dev_ground_truth.json test_ground_truth.json)")
+    ap.add_argument("--unanswerable", type=float, default=1.0,
+                    help="share of the windows of unanswerable (CAIL) questions kept")
     ap.add_argument("--xquad-val-from", type=int, default=32, help="even XQuAD articles >= this index are validation")
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
@@ -268,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clean", action=argparse.BooleanOptionalAction, default=False,
                     help="train on contexts cleaned as the index cleans them (measured worse; see README)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop (with a checkpoint) after this step")
-    ap.add_argument("--init", type=Path, help="start the trainable layers from this checkpoint (.npz)")
+    ap.add_argument("--init", type=Path,
+                    help="start the trainable layers from this checkpoint or exported reader (.npz)")
     args = ap.parse_args(argv)
     torch = _torch()
     if args.export_checkpoint:
@@ -287,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
 
     image = E5Image.bundled()
     tok = UnigramTokenizer(image)
-    examples = load_drcd(args.drcd)
+    examples = load_drcd(args.drcd) + load_cail(args.cail)
     val: list[Example] = []
     if args.xquad_dir:
         xtrain, val = load_xquad(args.xquad_dir, val_from=args.xquad_val_from)
@@ -303,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     windows = []
     for ex in examples:
         for ids, s, e in label_windows(tok, ex, args.max_len, args.stride):
-            if s == 0 and rng.random() > args.negatives:
+            keep = args.unanswerable if ex.start < 0 else args.negatives
+            if s == 0 and rng.random() > keep:
                 continue
             windows.append((ids, s, e))
     windows.sort(key=lambda w: len(w[0]))  # length-bucketed batches
@@ -341,8 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     ckpt = args.work / f"checkpoint-{args.trainable}-{args.max_len}-{len(windows)}.npz"
     step = 0
     if args.init and not ckpt.exists():
-        data = np.load(args.init, allow_pickle=False)
-        top.load_state_dict({k: torch.from_numpy(data[k]) for k in data.files if k != "__step"})
+        top.load_state_dict(init_state(torch, args.init))
         print(f"initialised from {args.init.name}", flush=True)
     if ckpt.exists():
         data = np.load(ckpt, allow_pickle=False)
@@ -403,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         "stride": args.stride,
         "data": {
             "drcd": [p.name for p in args.drcd],
+            "cail": [p.name for p in args.cail],
             "xquad": f"even-numbered articles < {args.xquad_val_from}, 12 languages, Chinese paragraphs",
         },
         "examples": len(examples),

@@ -1,0 +1,71 @@
+"""The reader's training data loaders: a CAIL 2019-format file of our own (not the real data) is
+read as span questions and unanswerable ones; its yes / no questions are skipped."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rag.answering.reader import train
+from rag.answering.reader.encoder_weights import E5Image
+from rag.answering.reader.tokenizer import UnigramTokenizer
+
+CONTEXT = "经审理查明：原告李某与被告张某于2015年3月签订借款合同，约定借款金额为50000元，月利率1%。被告到期未还。"
+
+
+def _cail_file(tmp_path):
+    qas = [
+        {"id": "1_1", "is_impossible": "false", "question": "借款金额是多少？",
+         "answers": [{"answer_start": CONTEXT.index("50000元"), "text": "50000元"}]},
+        # a wrong offset: the loader finds the answer text in the context
+        {"id": "1_2", "is_impossible": "false", "question": "借款合同何时签订？",
+         "answers": [{"answer_start": 3, "text": "2015年3月"}]},
+        {"id": "1_3", "is_impossible": "true", "question": "被告为何未还款？", "answers": []},
+        {"id": "1_4", "is_impossible": "false", "question": "被告是否到期还款？",
+         "answers": [{"answer_start": -1, "text": "NO"}]},
+        {"id": "1_5", "is_impossible": "false", "question": "担保人是谁？",
+         "answers": [{"answer_start": 0, "text": "王某"}]},  # not in the context: dropped
+    ]
+    path = tmp_path / "cail.json"
+    path.write_text(json.dumps({"data": [{"paragraphs": [{"context": CONTEXT, "qas": qas}]}]}, ensure_ascii=False),
+                    encoding="utf-8")
+    return path
+
+
+def test_cail_spans_and_unanswerable_questions_are_read_and_verdicts_skipped(tmp_path):
+    examples = train.load_cail([_cail_file(tmp_path)])
+    assert [e.question for e in examples] == ["借款金额是多少？", "借款合同何时签订？", "被告为何未还款？"]
+    amount, date, none = examples
+    assert CONTEXT[amount.start : amount.end] == "50000元"
+    assert CONTEXT[date.start : date.end] == "2015年3月"
+    assert (none.start, none.end, none.group) == (-1, -1, "cail-none")
+
+
+def test_an_unanswerable_question_labels_every_window_no_answer(tmp_path):
+    tok = UnigramTokenizer(E5Image.bundled())
+    amount, _, none = train.load_cail([_cail_file(tmp_path)])
+    assert [(s, e) for _, s, e in train.label_windows(tok, none, 32, 16)] == [(0, 0)] * len(
+        list(train.label_windows(tok, none, 32, 16)))
+    labels = [(s, e) for _, s, e in train.label_windows(tok, amount, 256, 128)]
+    assert labels and all(0 < s <= e for s, e in labels)
+
+
+def test_training_can_start_from_the_shipped_reader():
+    torch = pytest.importorskip("torch")
+    from rag.answering.reader.model import WEIGHTS, SpanModel
+    from rag.answering.reader.features import build_windows
+
+    image = E5Image.bundled()
+    bottom, top = train.build_model(image, 4)
+    top.load_state_dict(train.init_state(torch, WEIGHTS))
+    tok = UnigramTokenizer(image)
+    window = build_windows(tok, "借款金额是多少？", CONTEXT)[0]
+    start_np, _ = SpanModel(WEIGHTS, image).logits([window])[0]
+    with torch.no_grad():
+        ids, lengths = train.pad_batch([window.ids], tok.pad)
+        word = torch.from_numpy(image.word_embeddings(ids.reshape(-1)).reshape(1, -1, image.hidden))
+        mask = train.additive_mask(torch, lengths, ids.shape[1])
+        start_t, _ = top(bottom(word, mask), mask)
+    assert np.abs(start_t[0].numpy() - start_np).max() < 1e-3
