@@ -69,3 +69,13 @@ def test_training_can_start_from_the_shipped_reader():
         mask = train.additive_mask(torch, lengths, ids.shape[1])
         start_t, _ = top(bottom(word, mask), mask)
     assert np.abs(start_t[0].numpy() - start_np).max() < 1e-3
+
+
+def test_a_missing_data_file_is_named_before_anything_is_read(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        train.main(["--cail", str(tmp_path / "dev_ground_truth.json"), "--work", str(tmp_path / "w"),
+                    "--out", str(tmp_path / "reader.npz")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--cail" in err and "dev_ground_truth.json: no such file" in err
+    assert not (tmp_path / "w").exists()

@@ -325,6 +325,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--init", type=Path,
                     help="start the trainable layers from this checkpoint or exported reader (.npz)")
     args = ap.parse_args(argv)
+    for flag, paths in (("--drcd", args.drcd), ("--cail", args.cail)):
+        for path in paths:
+            if not path.is_file():
+                ap.error(f"{flag} {path}: no such file (see the README's Reproduce commands for where the data comes from)")
+    if args.xquad_dir and not (args.xquad_dir / "xquad.zh.json").is_file():
+        ap.error(f"--xquad-dir {args.xquad_dir}: no xquad.zh.json there (clone google-deepmind/xquad)")
     torch = _torch()
     if args.export_checkpoint:
         image = E5Image.bundled()
