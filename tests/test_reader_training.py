@@ -79,3 +79,17 @@ def test_a_missing_data_file_is_named_before_anything_is_read(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--cail" in err and "dev_ground_truth.json: no such file" in err
     assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00binary", b'{"version": "1.0"}', b'{"data": 3}'])
+def test_a_file_that_is_not_cail_json_is_named_with_the_reason(tmp_path, content):
+    path = tmp_path / "dev_ground_truth.json"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="dev_ground_truth.json is not a CAIL 2019 reading-comprehension file"):
+        train.load_cail([path])
+
+
+def test_a_share_of_windows_outside_zero_to_one_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train.main(["--unanswerable", "30", "--work", str(tmp_path / "w"), "--out", str(tmp_path / "r.npz")])
+    assert "--unanswerable 30.0: a share of windows kept, between 0 and 1" in capsys.readouterr().err

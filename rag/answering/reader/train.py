@@ -55,13 +55,24 @@ class Example:
     group: str  # data source, for reporting
 
 
+def _squad_data(path: Path, what: str) -> list:
+    """The ``data`` list of a SQuAD-format JSON file, or a ValueError naming the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+        if not isinstance(data, list):
+            raise TypeError("'data' is not a list")
+        return data
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path.name} is not {what} (SQuAD-format JSON, UTF-8): {exc}") from None
+
+
 def load_drcd(paths: list[Path]) -> list[Example]:
     import opencc
 
     conv = opencc.OpenCC("t2s")
     out: list[Example] = []
     for path in paths:
-        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+        data = _squad_data(path, "a DRCD file")
         for article in data:
             for para in article["paragraphs"]:
                 ctx_t = para["context"]
@@ -84,7 +95,7 @@ def load_cail(paths: list[Path]) -> list[Example]:
     answer that the context really holds, unanswerable ones (``is_impossible``) as (-1, -1)."""
     out: list[Example] = []
     for path in paths:
-        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+        data = _squad_data(path, "a CAIL 2019 reading-comprehension file")
         for case in data:
             for para in case["paragraphs"]:
                 ctx = para["context"]
@@ -329,6 +340,9 @@ def main(argv: list[str] | None = None) -> int:
         for path in paths:
             if not path.is_file():
                 ap.error(f"{flag} {path}: no such file (see the README's Reproduce commands for where the data comes from)")
+    for flag, share in (("--negatives", args.negatives), ("--unanswerable", args.unanswerable)):
+        if not 0.0 <= share <= 1.0:
+            ap.error(f"{flag} {share}: a share of windows kept, between 0 and 1")
     if args.xquad_dir and not (args.xquad_dir / "xquad.zh.json").is_file():
         ap.error(f"--xquad-dir {args.xquad_dir}: no xquad.zh.json there (clone google-deepmind/xquad)")
     torch = _torch()
@@ -348,7 +362,10 @@ def main(argv: list[str] | None = None) -> int:
 
     image = E5Image.bundled()
     tok = UnigramTokenizer(image)
-    examples = load_drcd(args.drcd) + load_cail(args.cail)
+    try:
+        examples = load_drcd(args.drcd) + load_cail(args.cail)
+    except ValueError as exc:
+        ap.error(str(exc))
     val: list[Example] = []
     if args.xquad_dir:
         xtrain, val = load_xquad(args.xquad_dir, val_from=args.xquad_val_from)
