@@ -66,6 +66,14 @@ def _squad_data(path: Path, what: str) -> list:
         raise ValueError(f"{path.name} is not {what} (SQuAD-format JSON, UTF-8): {exc}") from None
 
 
+def _answer_start(context: str, text: str, start: int) -> int:
+    """Where ``text`` starts in ``context``: at the given offset when it is there, else its first
+    occurrence (-1 when the context does not hold it)."""
+    if start >= 0 and context[start : start + len(text)] == text:
+        return start
+    return context.find(text)
+
+
 def load_drcd(paths: list[Path]) -> list[Example]:
     import opencc
 
@@ -81,12 +89,9 @@ def load_drcd(paths: list[Path]) -> list[Example]:
                 for qa in para["qas"]:
                     ans = qa["answers"][0]
                     text = conv.convert(ans["text"])
-                    start = ans["answer_start"] if same_len else ctx.find(text)
-                    if start < 0 or ctx[start : start + len(text)] != text:
-                        start = ctx.find(text)
-                        if start < 0:
-                            continue
-                    out.append(Example(conv.convert(qa["question"]), ctx, start, start + len(text), "drcd"))
+                    start = _answer_start(ctx, text, ans["answer_start"] if same_len else -1)
+                    if start >= 0:
+                        out.append(Example(conv.convert(qa["question"]), ctx, start, start + len(text), "drcd"))
     return out
 
 
@@ -109,12 +114,10 @@ def load_cail(paths: list[Path]) -> list[Example]:
                     ans = qa["answers"][0] if qa["answers"] else None
                     if not ans or ans["text"] in ("YES", "NO") or not ans["text"].strip():
                         continue
-                    text, start = ans["text"], ans["answer_start"]
-                    if start < 0 or ctx[start : start + len(text)] != text:
-                        start = ctx.find(text)
-                        if start < 0:
-                            continue
-                    out.append(Example(question, ctx, start, start + len(text), "cail"))
+                    text = ans["text"]
+                    start = _answer_start(ctx, text, ans["answer_start"])
+                    if start >= 0:
+                        out.append(Example(question, ctx, start, start + len(text), "cail"))
     return out
 
 
