@@ -93,3 +93,64 @@ def test_a_share_of_windows_outside_zero_to_one_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train.main(["--unanswerable", "30", "--work", str(tmp_path / "w"), "--out", str(tmp_path / "r.npz")])
     assert "--unanswerable 30.0: a share of windows kept, between 0 and 1" in capsys.readouterr().err
+
+
+def _dureader_file(tmp_path):
+    context = "爬行垫根据中间材料的不同可以分为XPE爬行垫、EPE爬行垫和EVA爬行垫，其中XPE爬行垫品质较好。"
+    qas = [
+        # DuReader-robust writes answer_start -1: the first occurrence is used
+        {"id": "a", "question": "爬行垫什么材质的好", "answers": [{"text": "XPE", "answer_start": -1}]},
+        {"id": "b", "question": "爬行垫有几种", "answers": []},  # no answer given: skipped
+        {"id": "c", "question": "爬行垫多少钱", "answers": [{"text": "100元", "answer_start": -1}]},  # not there
+    ]
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps({"data": [{"paragraphs": [{"context": context, "qas": qas}]}]}, ensure_ascii=False),
+                    encoding="utf-8")
+    return path, context
+
+
+def test_dureader_answers_without_an_offset_are_found_in_the_context(tmp_path):
+    path, context = _dureader_file(tmp_path)
+    examples = train.load_dureader([path])
+    assert [(e.question, context[e.start : e.end], e.group) for e in examples] == [
+        ("爬行垫什么材质的好", "XPE", "dureader")]
+    assert examples[0].start == context.index("XPE")
+
+
+def test_a_file_that_is_not_dureader_json_is_named_with_the_reason(tmp_path):
+    path = tmp_path / "dev.json"
+    path.write_text("not json", encoding="utf-8")
+    with pytest.raises(ValueError, match="dev.json is not a DuReader-robust file"):
+        train.load_dureader([path])
+
+
+def test_a_deeper_model_starts_from_a_shallower_export_at_its_top():
+    torch = pytest.importorskip("torch")
+    from rag.answering.reader.model import WEIGHTS
+
+    image = E5Image.bundled()
+    _, top6 = train.build_model(image, 6)  # layers 6-11 fine-tuned; the export tuned 8-11
+    before = {k: v.clone() for k, v in top6.state_dict().items()}
+    state = train.init_state(torch, WEIGHTS, first_trainable=6)
+    missing, unexpected = top6.load_state_dict(state, strict=False)
+    assert not unexpected and sorted({k.split(".")[1] for k in missing}) == ["0", "1"]
+    with np.load(WEIGHTS) as shipped:
+        assert torch.allclose(top6.layers[2].q.weight, torch.from_numpy(shipped["top0.q.w"].astype(np.float32)))
+        assert torch.allclose(top6.head.weight, torch.from_numpy(shipped["head.w"]))
+    assert torch.equal(top6.layers[0].q.weight, before["layers.0.q.weight"])  # the encoder's own
+
+
+def test_a_shallower_model_cannot_start_from_a_deeper_export(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from rag.answering.reader.model import WEIGHTS
+
+    with pytest.raises(ValueError, match="use --trainable 4 or more"):
+        train.init_state(__import__("torch"), WEIGHTS, first_trainable=10)
+
+
+def test_bfloat16_is_used_only_where_the_cpu_computes_it():
+    torch = pytest.importorskip("torch")
+    assert train.compute_dtype(torch, "float32") is torch.float32
+    assert train.compute_dtype(torch, "bfloat16") is torch.bfloat16
+    native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    assert train.compute_dtype(torch, "auto") is (torch.bfloat16 if native else torch.float32)
