@@ -58,7 +58,9 @@ def test_training_can_start_from_the_shipped_reader():
     from rag.answering.reader.features import build_windows
 
     image = E5Image.bundled()
-    bottom, top = train.build_model(image, 4)
+    with np.load(WEIGHTS) as shipped:
+        depth = json.loads(bytes(shipped["meta"]).decode())["trainable_layers"]
+    bottom, top = train.build_model(image, depth)
     top.load_state_dict(train.init_state(torch, WEIGHTS))
     tok = UnigramTokenizer(image)
     window = build_windows(tok, "借款金额是多少？", CONTEXT)[0]
@@ -124,28 +126,41 @@ def test_a_file_that_is_not_dureader_json_is_named_with_the_reason(tmp_path):
         train.load_dureader([path])
 
 
-def test_a_deeper_model_starts_from_a_shallower_export_at_its_top():
-    torch = pytest.importorskip("torch")
-    from rag.answering.reader.model import WEIGHTS
-
+def _shallow_export(tmp_path, depth: int):
+    """A reader export that fine-tuned only the top ``depth`` layers (its weights: the encoder's own
+    plus a random head), as ``train.export`` writes one."""
     image = E5Image.bundled()
-    _, top6 = train.build_model(image, 6)  # layers 6-11 fine-tuned; the export tuned 8-11
+    _, top = train.build_model(image, depth)
+    out = tmp_path / f"reader-{depth}.npz"
+    train.export(top, {"format": 1, "frozen_layers": image.layers - depth, "trainable_layers": depth}, out)
+    return out
+
+
+def test_a_deeper_model_starts_from_a_shallower_export_at_its_top(tmp_path):
+    torch = pytest.importorskip("torch")
+
+    shallow = _shallow_export(tmp_path, 4)  # fine-tuned layers 8-11
+    image = E5Image.bundled()
+    _, top6 = train.build_model(image, 6)  # layers 6-11 fine-tuned
+    with torch.no_grad():
+        for p in top6.parameters():
+            p.add_(1.0)  # so that a layer left alone is told from one loaded from the export
     before = {k: v.clone() for k, v in top6.state_dict().items()}
-    state = train.init_state(torch, WEIGHTS, first_trainable=6)
+    state = train.init_state(torch, shallow, first_trainable=6)
     missing, unexpected = top6.load_state_dict(state, strict=False)
     assert not unexpected and sorted({k.split(".")[1] for k in missing}) == ["0", "1"]
-    with np.load(WEIGHTS) as shipped:
-        assert torch.allclose(top6.layers[2].q.weight, torch.from_numpy(shipped["top0.q.w"].astype(np.float32)))
-        assert torch.allclose(top6.head.weight, torch.from_numpy(shipped["head.w"]))
-    assert torch.equal(top6.layers[0].q.weight, before["layers.0.q.weight"])  # the encoder's own
+    with np.load(shallow) as exported:
+        assert torch.allclose(top6.layers[2].q.weight, torch.from_numpy(exported["top0.q.w"].astype(np.float32)))
+        assert torch.allclose(top6.head.weight, torch.from_numpy(exported["head.w"]))
+    assert torch.equal(top6.layers[0].q.weight, before["layers.0.q.weight"])  # not from the export
 
 
-def test_a_shallower_model_cannot_start_from_a_deeper_export(tmp_path, capsys):
-    pytest.importorskip("torch")
-    from rag.answering.reader.model import WEIGHTS
+def test_a_shallower_model_cannot_start_from_a_deeper_export(tmp_path):
+    torch = pytest.importorskip("torch")
 
+    deeper = _shallow_export(tmp_path, 4)
     with pytest.raises(ValueError, match="use --trainable 4 or more"):
-        train.init_state(__import__("torch"), WEIGHTS, first_trainable=10)
+        train.init_state(torch, deeper, first_trainable=10)
 
 
 def test_bfloat16_is_used_only_where_the_cpu_computes_it():

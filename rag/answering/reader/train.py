@@ -1,5 +1,6 @@
-"""Train the span reader: the top layers of multilingual-e5-small plus a start/end head, fine-tuned
-on public span-QA data; the lower layers stay frozen (their outputs are computed once and cached).
+"""Train the span reader: the top ``--trainable`` layers of multilingual-e5-small (up to all 12) plus a
+start/end head, fine-tuned on public span-QA data; the layers below stay frozen (their outputs are
+computed once and cached).
 
 Needs torch (``pip install torch==2.13.0``, CPU build) and opencc (``pip install
 opencc-python-reimplemented``); never imported on the answering path.
@@ -20,7 +21,13 @@ CMRC 2018 is not used for training (its trial set is our validation, its dev set
     python -m rag.answering.reader.train --drcd DRCD_dev.json DRCD_test.json --xquad-dir xquad/ \
         --cail dev_ground_truth.json test_ground_truth.json --unanswerable 0.3 \
         --init /tmp/reader-stage1.npz --trainable 4 --epochs 1 --lr 5e-5 \
-        --work /tmp/reader-work2 --out rag/answering/reader/weights/reader.npz
+        --work /tmp/reader-work2 --out /tmp/reader-stage2.npz
+    python -m rag.answering.reader.train ...the same data... --unanswerable 0.3 \
+        --init /tmp/reader-stage2.npz --trainable 12 --epochs 1 --lr 5e-5 \
+        --work /tmp/reader-work3 --out rag/answering/reader/weights/reader.npz
+
+With ``--trainable 12`` every encoder layer is fine-tuned (only the word-embedding table stays
+frozen, so the cached "features" are the embedded tokens).
 
 Resumable: the frozen features and a checkpoint after every ``--save-every`` steps live in
 ``--work``; rerunning the same command continues where it stopped.
