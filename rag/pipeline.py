@@ -417,6 +417,7 @@ class Pipeline:
             rrf_k=s.rrf_k,
             dense_weight=s.dense_weight,
             lexical_weight=s.lexical_weight,
+            en_lexical_weight=s.en_lexical_weight,
         )
         return HybridRetriever(self.store(), self.backend, config)
 

@@ -53,6 +53,9 @@ class RetrievalConfig:
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    # BM25 of an English question searches Chinese words the bridge guessed for it (dictionary,
+    # pinyin): weaker evidence than the cross-lingual encoder's, so it weighs less in the fusion.
+    en_lexical_weight: float = 0.1
 
 
 class HybridRetriever:
@@ -79,9 +82,12 @@ class HybridRetriever:
             dense = self.store.search_dense(vector, n)
         if cfg.method in ("hybrid", "lexical"):
             lexical = self.store.search_lexical(analyze(query.lexical_query), n)
-        return self._fuse(dense, lexical, k)
+        lexical_weight = cfg.en_lexical_weight if query.language == "en" else cfg.lexical_weight
+        return self._fuse(dense, lexical, k, lexical_weight)
 
-    def _fuse(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]], k: int) -> list[Passage]:
+    def _fuse(
+        self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]], k: int, lexical_weight: float
+    ) -> list[Passage]:
         cfg = self.config
         scores: dict[int, float] = {}
         dense_rank = {row: r for r, (row, _) in enumerate(dense, 1)}
@@ -90,7 +96,7 @@ class HybridRetriever:
         for row, r in dense_rank.items():
             scores[row] = scores.get(row, 0.0) + cfg.dense_weight / (cfg.rrf_k + r)
         for row, r in lexical_rank.items():
-            scores[row] = scores.get(row, 0.0) + cfg.lexical_weight / (cfg.rrf_k + r)
+            scores[row] = scores.get(row, 0.0) + lexical_weight / (cfg.rrf_k + r)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
         chunks = self.store.chunks([row for row, _ in ranked])
         return [

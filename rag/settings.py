@@ -48,6 +48,7 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    en_lexical_weight: float = 0.1  # the BM25 side's weight for English questions (bridged terms)
     retrieval: str = "hybrid"  # hybrid | dense | lexical
     llm_base_url: str | None = None
     llm_model: str | None = None
@@ -87,6 +88,9 @@ class Settings:
             raise InputError(f"embed_batch={self.embed_batch} (--batch, RAG_EMBED_BATCH) is out of range: use 1..1024.")
         if self.merge_factor < 0 or self.merge_factor == 1:
             raise InputError(f"merge_factor={self.merge_factor} is out of range: use 0 (never merge) or 2 and up.")
+        for name in ("dense_weight", "lexical_weight", "en_lexical_weight"):
+            if not 0.0 <= getattr(self, name) <= 100.0:
+                raise InputError(f"{name}={getattr(self, name)} is out of range: use 0..100 (a weight in the rank fusion).")
         if not 1 <= self.k <= 50:
             raise InputError(f"k={self.k} is out of range: use 1..50.")
 

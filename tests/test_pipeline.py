@@ -102,3 +102,22 @@ def test_settings_mismatch_names_the_rebuild(home_copy):
     p = Pipeline(load_settings({"home": home_copy, "chunk_tokens": 100}, environ={}))
     with pytest.raises(IndexMismatchError, match="rag ingest --rebuild"):
         p.ask("内蒙古已建成多少个社工站？")
+
+
+def test_an_english_questions_bm25_side_weighs_only_what_en_lexical_weight_says(pipeline):
+    """The bridged BM25 of an English question is weighed by ``en_lexical_weight``: at 0 the ranking
+    is the encoder's own; a Chinese question keeps both sides at their own weights."""
+    from rag.retrieval import HybridRetriever, RetrievalConfig
+
+    store, backend = pipeline.store(), pipeline.backend
+    question = "How many social work stations have been built in Inner Mongolia?"
+    analysis = pipeline.analyze(question)
+    assert analysis.language == "en"
+    rows = lambda ps: [(p.chunk.source, p.chunk.start) for p in ps]  # noqa: E731
+    dense = HybridRetriever(store, backend, RetrievalConfig(method="dense")).retrieve(analysis, 5)
+    no_bm25 = HybridRetriever(store, backend, RetrievalConfig(en_lexical_weight=0.0)).retrieve(analysis, 5)
+    assert rows(no_bm25) == rows(dense)
+    # the weight is the English one only: a Chinese question still fuses both sides
+    zh = pipeline.analyze("内蒙古已建成多少个社工站？")
+    fused = HybridRetriever(store, backend, RetrievalConfig(en_lexical_weight=0.0)).retrieve(zh, 5)
+    assert any(p.lexical_rank for p in fused) and fused == HybridRetriever(store, backend, RetrievalConfig()).retrieve(zh, 5)

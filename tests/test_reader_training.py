@@ -169,3 +169,46 @@ def test_bfloat16_is_used_only_where_the_cpu_computes_it():
     assert train.compute_dtype(torch, "bfloat16") is torch.bfloat16
     native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
     assert train.compute_dtype(torch, "auto") is (torch.bfloat16 if native else torch.float32)
+
+
+def _xquad_and_squad_zh(tmp_path):
+    """An XQuAD-shaped directory of five articles (ids only matter) and a translated SQuAD 2.0 file
+    with one article per XQuAD article, plus one that no id ties to XQuAD."""
+    xdir = tmp_path / "xquad"
+    xdir.mkdir()
+    xquad = {"data": [{"paragraphs": [{"context": "…", "qas": [{"id": f"x{i}", "question": "?",
+                                                              "answers": [{"text": "…", "answer_start": 0}]}]}]}
+                      for i in range(5)]}
+    (xdir / "xquad.zh.json").write_text(json.dumps(xquad), encoding="utf-8")
+    context = "华沙是波兰的首都，人口约一百七十万。"
+    articles = []
+    for i in range(5):
+        qas = [{"id": f"x{i}", "question": f"第{i}篇：华沙是哪国的首都？", "is_impossible": False,
+                "answers": [{"text": "波兰", "answer_start": context.index("波兰")}]},
+               {"id": f"n{i}", "question": f"第{i}篇：华沙的市长是谁？", "is_impossible": True, "answers": []}]
+        articles.append({"title": str(i), "paragraphs": [{"context": context, "qas": qas}]})
+    articles.append({"title": "untied", "paragraphs": [{"context": context, "qas": [
+        {"id": "zz", "question": "无关：华沙是哪国的首都？", "is_impossible": False,
+         "answers": [{"text": "波兰", "answer_start": 3}]}]}]})
+    path = tmp_path / "dev-v2.0-zh.json"
+    path.write_text(json.dumps({"data": articles}, ensure_ascii=False), encoding="utf-8")
+    return xdir, path, context
+
+
+def test_translated_squad_is_read_only_for_the_articles_xquad_trains_on(tmp_path):
+    xdir, path, context = _xquad_and_squad_zh(tmp_path)
+    examples = train.load_squad_zh(path, xdir, val_from=4)
+    # article 0 and 2 are training articles; 1 and 3 are XQuAD's held-out half, 4 is validation,
+    # and the article no id ties to XQuAD is not read either
+    assert sorted(e.question[:3] for e in examples) == ["第0篇", "第0篇", "第2篇", "第2篇"]
+    answered = [e for e in examples if e.start >= 0]
+    assert {context[e.start : e.end] for e in answered} == {"波兰"}
+    assert {e.group for e in examples if e.start < 0} == {"squad-zh-none"}
+
+
+def test_translated_squad_without_xquad_is_refused_before_reading(tmp_path, capsys):
+    _, path, _ = _xquad_and_squad_zh(tmp_path)
+    with pytest.raises(SystemExit):
+        train.main(["--squad-zh", str(path), "--work", str(tmp_path / "w"), "--out", str(tmp_path / "r.npz")])
+    assert "--squad-zh needs --xquad-dir" in capsys.readouterr().err
+    assert not (tmp_path / "w").exists()

@@ -39,3 +39,10 @@ def test_bad_config_file_is_reported(tmp_path):
     (tmp_path / "config.toml").write_text("nonsense = 1\n", encoding="utf-8")
     with pytest.raises(InputError, match="nonsense"):
         load_settings({"home": tmp_path}, environ={})
+
+
+def test_english_lexical_weight_is_read_from_the_environment_and_checked(tmp_path):
+    s = load_settings({"home": tmp_path}, environ={"RAG_EN_LEXICAL_WEIGHT": "0.5"})
+    assert s.en_lexical_weight == 0.5 and s.lexical_weight == 1.0
+    with pytest.raises(InputError, match=r"en_lexical_weight=-1\.0 is out of range"):
+        load_settings({"home": tmp_path}, environ={"RAG_EN_LEXICAL_WEIGHT": "-1"})

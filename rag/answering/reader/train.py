@@ -174,6 +174,40 @@ def load_xquad(directory: Path, *, val_from: int) -> tuple[list[Example], list[E
     return train, val
 
 
+def load_squad_zh(path: Path, xquad_dir: Path, *, val_from: int) -> list[Example]:
+    """SQuAD 2.0 dev machine-translated to Chinese (pluto-junzeng/ChineseSquad,
+    ``squad_2.0/dev-v2.0-zh.json``), restricted to XQuAD's training articles.
+
+    Every SQuAD dev article is also an XQuAD article (XQuAD keeps SQuAD's question ids), so an
+    article is read only when its questions belong to an even-numbered XQuAD article below
+    ``val_from``; articles of XQuAD's validation range, of its held-out odd half, or that no id ties
+    to XQuAD are skipped whole. Answerable questions come with their first answer; SQuAD 2.0's
+    unanswerable ones (written to look answerable from the paragraph) as (-1, -1)."""
+    xquad = json.loads((xquad_dir / "xquad.zh.json").read_text(encoding="utf-8"))["data"]
+    article_of = {qa["id"]: i for i, a in enumerate(xquad) for p in a["paragraphs"] for qa in p["qas"]}
+    out: list[Example] = []
+    for article in _squad_data(path, "a SQuAD 2.0 file"):
+        hits = {article_of[qa["id"]] for p in article["paragraphs"] for qa in p["qas"] if qa["id"] in article_of}
+        if len(hits) != 1 or (index := hits.pop()) % 2 == 1 or index >= val_from:
+            continue
+        for para in article["paragraphs"]:
+            ctx = para["context"]
+            for qa in para["qas"]:
+                question = qa["question"].strip()
+                if not question:
+                    continue
+                if qa.get("is_impossible"):
+                    out.append(Example(question, ctx, -1, -1, "squad-zh-none"))
+                    continue
+                ans = qa["answers"][0] if qa.get("answers") else None
+                if not ans or not ans["text"].strip():
+                    continue
+                start = _answer_start(ctx, ans["text"], int(ans.get("answer_start", -1)))
+                if start >= 0:
+                    out.append(Example(question, ctx, start, start + len(ans["text"]), "squad-zh"))
+    return out
+
+
 def as_indexed(ex: Example) -> Example | None:
     """The example as the product reads it: the context through the same OCR cleaning the index
     applies (``rag.cleaning.clean_text``: no spaces between CJK and digits, lines rejoined), the
@@ -371,8 +405,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="CAIL 2019 reading-comprehension files (dev_ground_truth.json test_ground_truth.json)")
     ap.add_argument("--dureader", nargs="*", type=Path, default=[],
                     help="DuReader-robust files in SQuAD format (dev.json)")
+    ap.add_argument("--squad-zh", nargs="*", type=Path, default=[],
+                    help="SQuAD 2.0 dev in Chinese (ChineseSquad's dev-v2.0-zh.json); needs --xquad-dir, "
+                         "reads only the articles XQuAD trains on")
+    ap.add_argument("--replay", type=int, default=0,
+                    help="keep only this many of the DRCD / CAIL / DuReader / XQuAD examples, all --squad-zh "
+                         "ones (continued training on new data with part of the old replayed; 0 = all)")
     ap.add_argument("--unanswerable", type=float, default=1.0,
-                    help="share of the windows of unanswerable (CAIL) questions kept")
+                    help="share of the windows of unanswerable (CAIL, SQuAD 2.0) questions kept")
     ap.add_argument("--xquad-val-from", type=int, default=32, help="even XQuAD articles >= this index are validation")
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
@@ -395,7 +435,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--init", type=Path,
                     help="start the trainable layers from this checkpoint or exported reader (.npz)")
     args = ap.parse_args(argv)
-    for flag, paths in (("--drcd", args.drcd), ("--cail", args.cail), ("--dureader", args.dureader)):
+    if args.squad_zh and not args.xquad_dir:
+        ap.error("--squad-zh needs --xquad-dir: XQuAD's question ids tell which articles may be read")
+    for flag, paths in (("--drcd", args.drcd), ("--cail", args.cail), ("--dureader", args.dureader),
+                        ("--squad-zh", args.squad_zh)):
         for path in paths:
             if not path.is_file():
                 ap.error(f"{flag} {path}: no such file (see the README's Reproduce commands for where the data comes from)")
@@ -430,11 +473,25 @@ def main(argv: list[str] | None = None) -> int:
         xtrain, val = load_xquad(args.xquad_dir, val_from=args.xquad_val_from)
         examples += xtrain
     rng.shuffle(examples)
+    if args.replay:
+        examples = examples[: args.replay]
+    if args.squad_zh:
+        try:
+            for path in args.squad_zh:
+                examples += load_squad_zh(path, args.xquad_dir, val_from=args.xquad_val_from)
+        except ValueError as exc:
+            ap.error(str(exc))
+        rng.shuffle(examples)
     if args.limit:
         examples = examples[: args.limit]
     if args.clean:
         examples = [e for e in map(as_indexed, examples) if e is not None]
-    print(f"{len(examples)} training examples; {len(val)} XQuAD validation pairs", flush=True)
+    groups: dict[str, int] = {}
+    for ex in examples:
+        key = ex.group.split("-")[0] + ("-none" if ex.start < 0 else "")
+        groups[key] = groups.get(key, 0) + 1
+    print(f"{len(examples)} training examples ({', '.join(f'{k} {v}' for k, v in sorted(groups.items()))}); "
+          f"{len(val)} XQuAD validation pairs", flush=True)
 
     # windows (deterministic given the seed)
     windows = []
@@ -553,6 +610,8 @@ def main(argv: list[str] | None = None) -> int:
             "drcd": [p.name for p in args.drcd],
             "cail": [p.name for p in args.cail],
             "dureader": [p.name for p in args.dureader],
+            "squad_zh": [p.name for p in args.squad_zh],
+            "replayed": args.replay or None,
             "xquad": f"even-numbered articles < {args.xquad_val_from}, 12 languages, Chinese paragraphs",
         },
         "examples": len(examples),
