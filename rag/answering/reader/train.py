@@ -14,6 +14,9 @@ Data (public; DRCD and XQuAD are CC BY-SA 4.0, CAIL 2019 was released for resear
     (china-ai-law-challenge/CAIL2019, ``阅读理解/data/``): Chinese court judgments; its span
     questions, and its unanswerable ones as windows with no answer (its YES / NO ones are skipped:
     the span head has no verdict).
+  * optionally (``--squad-zh``) SQuAD 2.0 dev machine-translated to Chinese
+    (pluto-junzeng/ChineseSquad, ``squad_2.0/dev-v2.0-zh.json``), only the articles XQuAD trains
+    on (tried, not shipped: see the README); ``--replay N`` keeps N of the other sources' questions.
 CMRC 2018 is not used for training (its trial set is our validation, its dev set a held-out test).
 
     python -m rag.answering.reader.train --drcd DRCD_dev.json DRCD_test.json --xquad-dir xquad/ \
