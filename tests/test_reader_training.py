@@ -212,3 +212,18 @@ def test_translated_squad_without_xquad_is_refused_before_reading(tmp_path, caps
         train.main(["--squad-zh", str(path), "--work", str(tmp_path / "w"), "--out", str(tmp_path / "r.npz")])
     assert "--squad-zh needs --xquad-dir" in capsys.readouterr().err
     assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize("content", ["", "\x00\x01binary", '{"data": [{"paragraphs": [{"qas": [{"question": "?"}]}]}]}'])
+def test_a_file_that_is_not_squad_json_is_named_with_the_reason(tmp_path, content):
+    xdir, _, _ = _xquad_and_squad_zh(tmp_path)
+    path = tmp_path / "dev-v2.0-zh.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match="dev-v2.0-zh.json is not a SQuAD 2.0 file"):
+        train.load_squad_zh(path, xdir, val_from=4)
+
+
+def test_a_negative_replay_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train.main(["--replay", "-5", "--work", str(tmp_path / "w"), "--out", str(tmp_path / "r.npz")])
+    assert "--replay -5" in capsys.readouterr().err

@@ -105,29 +105,37 @@ def load_drcd(paths: list[Path]) -> list[Example]:
     return out
 
 
+def _span_questions(paragraphs: list, group: str) -> list[Example]:
+    """The questions of SQuAD 2.0-shaped paragraphs: span ones with their first answer that the
+    context really holds (group ``group``), unanswerable ones (``is_impossible``, a bool or CAIL's
+    "true") as (-1, -1) (group ``group-none``); verdicts (CAIL's YES / NO) are skipped."""
+    out: list[Example] = []
+    for para in paragraphs:
+        ctx = para["context"]
+        for qa in para["qas"]:
+            question = qa["question"].strip()
+            if not question:
+                continue
+            if str(qa.get("is_impossible", False)).lower() == "true":
+                out.append(Example(question, ctx, -1, -1, f"{group}-none"))
+                continue
+            ans = qa["answers"][0] if qa.get("answers") else None
+            if not ans or ans["text"] in ("YES", "NO") or not ans["text"].strip():
+                continue
+            text = ans["text"]
+            start = _answer_start(ctx, text, int(ans.get("answer_start", -1)))
+            if start >= 0:
+                out.append(Example(question, ctx, start, start + len(text), group))
+    return out
+
+
 def load_cail(paths: list[Path]) -> list[Example]:
     """CAIL 2019 reading comprehension (SQuAD 2.0-like JSON): span questions with their first
     answer that the context really holds, unanswerable ones (``is_impossible``) as (-1, -1)."""
     out: list[Example] = []
     for path in paths:
-        data = _squad_data(path, "a CAIL 2019 reading-comprehension file")
-        for case in data:
-            for para in case["paragraphs"]:
-                ctx = para["context"]
-                for qa in para["qas"]:
-                    question = qa["question"].strip()
-                    if not question:
-                        continue
-                    if str(qa.get("is_impossible", "false")).lower() == "true":
-                        out.append(Example(question, ctx, -1, -1, "cail-none"))
-                        continue
-                    ans = qa["answers"][0] if qa["answers"] else None
-                    if not ans or ans["text"] in ("YES", "NO") or not ans["text"].strip():
-                        continue
-                    text = ans["text"]
-                    start = _answer_start(ctx, text, ans["answer_start"])
-                    if start >= 0:
-                        out.append(Example(question, ctx, start, start + len(text), "cail"))
+        for case in _squad_data(path, "a CAIL 2019 reading-comprehension file"):
+            out += _span_questions(case["paragraphs"], "cail")
     return out
 
 
@@ -189,25 +197,17 @@ def load_squad_zh(path: Path, xquad_dir: Path, *, val_from: int) -> list[Example
     xquad = json.loads((xquad_dir / "xquad.zh.json").read_text(encoding="utf-8"))["data"]
     article_of = {qa["id"]: i for i, a in enumerate(xquad) for p in a["paragraphs"] for qa in p["qas"]}
     out: list[Example] = []
-    for article in _squad_data(path, "a SQuAD 2.0 file"):
-        hits = {article_of[qa["id"]] for p in article["paragraphs"] for qa in p["qas"] if qa["id"] in article_of}
-        if len(hits) != 1 or (index := hits.pop()) % 2 == 1 or index >= val_from:
-            continue
-        for para in article["paragraphs"]:
-            ctx = para["context"]
-            for qa in para["qas"]:
-                question = qa["question"].strip()
-                if not question:
-                    continue
-                if qa.get("is_impossible"):
-                    out.append(Example(question, ctx, -1, -1, "squad-zh-none"))
-                    continue
-                ans = qa["answers"][0] if qa.get("answers") else None
-                if not ans or not ans["text"].strip():
-                    continue
-                start = _answer_start(ctx, ans["text"], int(ans.get("answer_start", -1)))
-                if start >= 0:
-                    out.append(Example(question, ctx, start, start + len(ans["text"]), "squad-zh"))
+    try:
+        for article in _squad_data(path, "a SQuAD 2.0 file"):
+            hits = {article_of[qa["id"]] for p in article["paragraphs"] for qa in p["qas"] if qa["id"] in article_of}
+            if len(hits) != 1 or (index := hits.pop()) % 2 == 1 or index >= val_from:
+                continue
+            out += _span_questions(article["paragraphs"], "squad-zh")
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith(path.name):
+            raise
+        raise ValueError(f"{path.name} is not a SQuAD 2.0 file (articles of paragraphs of questions): "
+                         f"{type(exc).__name__} {exc}") from None
     return out
 
 
@@ -445,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in paths:
             if not path.is_file():
                 ap.error(f"{flag} {path}: no such file (see the README's Reproduce commands for where the data comes from)")
+    if args.replay < 0:
+        ap.error(f"--replay {args.replay}: a number of questions kept, 0 (all) or more")
     for flag, share in (("--negatives", args.negatives), ("--unanswerable", args.unanswerable)):
         if not 0.0 <= share <= 1.0:
             ap.error(f"{flag} {share}: a share of windows kept, between 0 and 1")
