@@ -11,7 +11,7 @@ import pytest
 
 from rag.answering.reader.answerer import ReaderAnswerer
 from rag.answering.reader.calibration import CALIBRATION, Calibration, Scorer
-from rag.answering.reader.ranking import FEATURES, QuestionView, candidate_features, span_type
+from rag.answering.reader.ranking import FEATURES, SUPPORT, QuestionView, candidate_features, span_type, support
 from rag.errors import InputError
 from rag.models import Chunk, Passage
 
@@ -53,6 +53,24 @@ def test_features_see_what_the_question_already_says_and_what_sits_next_to_its_w
     assert near["unit_match"] == 1.0 and far["unit_miss"] == 1.0  # 35人 carries the unit asked for, 12条 does not
     assert near["near_distance"] < far["near_distance"] and near["near_share_10"] > far["near_share_10"]
     assert echo["in_question"] == 1.0 and near["in_question"] == 0.0  # the question's own words are no answer
+
+
+def test_support_is_what_the_other_proposed_cuts_say_for_a_candidate():
+    """A final the reader proposes as "3比1", "以3比1" and "3比1战胜对手" has the agreement of the
+    other cuts; a time it proposes once, apart from them, has none. A whole sentence offered
+    around a span is a candidate but casts no vote (it would agree with everything inside it)."""
+    texts = ["3比1", "以3比1", "3比1战胜对手", "周六晚", "主队周日以3比1战胜对手。"]
+    probs = [0.4, 0.2, 0.1, 0.3, 0.5]
+    spans = [True, True, True, True, False]
+    got = support(texts, probs, spans)
+    assert all(set(g) == set(SUPPORT) for g in got)
+    core, longer, apart, sentence = got[0], got[2], got[3], got[4]
+    assert core["support_around"] == pytest.approx(0.3)  # "以3比1" and "3比1战胜对手" hold it (0.2 + 0.1 of 1.0)
+    assert longer["support_inside"] == pytest.approx(0.4)  # "3比1" lies inside it
+    assert apart["support_overlap"] == 0.0 and apart["support_inside"] == apart["support_around"] == 0.0
+    assert core["support_overlap"] > apart["support_overlap"]
+    assert sentence["support_inside"] == pytest.approx(0.7)  # the three cuts of the score inside it (not the evening)
+    assert support([], [], []) == [] and support(["甲"], [0.0], [True]) == [dict.fromkeys(SUPPORT, 0.0)]
 
 
 @pytest.mark.parametrize(

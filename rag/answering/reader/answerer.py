@@ -5,7 +5,8 @@ Each of the top passages is read together with the question by the fine-tuned en
 all windows compete in one softmax, equal answers pooling their probability. A learned ranker
 (:mod:`.ranking`, weights in :mod:`.calibration`) weighs each candidate's probability together
 with what it looks like (its overlap with the question, its closeness to the question's words in
-the passage, its type against the question's kind, its length and word boundaries; for a why /
+the passage, its type against the question's kind, its length and word boundaries, how much the
+reader's other proposed cuts agree with it; for a why /
 how question the sentences around the best spans compete too); the winner's
 score is mapped to a calibrated confidence, and an answer below the
 threshold fitted for the question's language (or ``min_confidence`` when set) is refused. The
@@ -42,7 +43,7 @@ from ..question import (
 )
 from .calibration import Calibration
 from .features import SpanChoice, best_spans, build_windows
-from .ranking import QuestionView, base_features, bigram_share, candidate_features
+from .ranking import QuestionView, base_features, bigram_share, candidate_features, support
 
 _SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
 _CLAUSE_END = re.compile(r"[，,；;：:]")
@@ -224,10 +225,11 @@ class ReaderAnswerer(Answerer):
         if view.reason and full:  # why / how: the sentences around the best spans compete with the spans
             pool += _sentences(pooled)
         scored = []
-        for c in pool:
+        agreement = support([c.text for c in pool], [c.probability for c in pool], [not c.sentence for c in pool]) if full else []
+        for i, c in enumerate(pool):
             if full:
                 f = candidate_features(view, c.passage.chunk.text, c.start, c.end, probability=c.probability,
-                                       margin=c.margin, rank=c.passage.rank, sentence=c.sentence)
+                                       margin=c.margin, rank=c.passage.rank, sentence=c.sentence, agreement=agreement[i])
             else:
                 f = base_features(probability=c.probability, margin=c.margin, rank=c.passage.rank)
             scored.append((cal.score(f, language), replace(c, confidence=cal.confidence(f, language), features=tuple(f.items()))))

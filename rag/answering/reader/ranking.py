@@ -16,7 +16,11 @@ and its passage's retrieval rank:
   bigrams within 40 characters of it, and the distance to the nearest one);
 - for a why / how question (为什么, 如何, why, how did …), whether it is a proposed span or the whole
   sentence around one (the reader's spans are phrases; such answers are often a clause or a
-  sentence, and the fit learns which to prefer).
+  sentence, and the fit learns which to prefer);
+- how much of the reader's probability the other candidates that agree with it carry
+  (:func:`support`): their character overlap with it, weighted by their probability, and the mass
+  of those inside it and around it. An answer the reader proposes in several overlapping cuts is
+  likelier than one it proposes once (the idea of minimum-Bayes-risk decoding).
 
 All of it is language-general (jieba's tagger, character bigrams, the question kinds of
 :mod:`..question`) and computed from the question as read, so English questions use their bridged
@@ -28,6 +32,8 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
 
 from ...language import HAN, is_cjk
 from ...numbers import CN_NUMERAL_CHARS
@@ -42,6 +48,7 @@ FEATURES = (
     "titled", "near_share", "near_share_10", "near_sentence", "near_distance", "edge_function",
     "unit_match", "unit_miss",
     "reason_sentence",
+    "support_overlap", "support_inside", "support_around",
 )
 # features of why / how questions, whose weight is fitted last (eval.calibrate.fit_reason_weight)
 REASON_FEATURES = ("reason_sentence",)
@@ -180,6 +187,41 @@ def _near(question: QuestionView, passage: str, start: int, end: int) -> dict[st
     }
 
 
+SUPPORT = ("support_overlap", "support_inside", "support_around")
+
+
+def support(texts: list[str], probabilities: list[float], spans: list[bool]) -> list[dict[str, float]]:
+    """For each candidate, what the other proposed spans (``spans[j]``: a span of the reader, not a
+    whole sentence offered around one) say for it, with probabilities normalised over those spans:
+    ``support_overlap`` their character F1 with it (bag of normalised characters, as SQuAD's F1
+    counts Chinese) weighted by their probability, ``support_inside`` the probability of those
+    wholly inside it, ``support_around`` of those it lies inside."""
+    n = len(texts)
+    keys = [_normal(t) for t in texts]
+    p = np.array([pr if sp else 0.0 for pr, sp in zip(probabilities, spans)], dtype=float)
+    if n == 0 or p.sum() <= 0:
+        return [dict.fromkeys(SUPPORT, 0.0) for _ in range(n)]
+    p /= p.sum()
+    vocab = {ch: i for i, ch in enumerate(sorted({ch for k in keys for ch in k}))}
+    counts = np.zeros((n, max(1, len(vocab))))
+    for i, k in enumerate(keys):
+        for ch in k:
+            counts[i, vocab[ch]] += 1
+    common = np.minimum(counts[:, None, :], counts[None, :, :]).sum(-1)
+    sizes = counts.sum(1)
+    f1 = 2 * common / np.maximum(sizes[:, None] + sizes[None, :], 1)
+    np.fill_diagonal(f1, 0.0)
+    inside = np.array([[bool(keys[j]) and i != j and keys[j] in keys[i] for j in range(n)] for i in range(n)], dtype=float)
+    out = []
+    for i in range(n):
+        out.append({
+            "support_overlap": float(f1[i] @ p),
+            "support_inside": float(inside[i] @ p),
+            "support_around": float(inside[:, i] @ p) if keys[i] else 0.0,
+        })
+    return out
+
+
 def base_features(*, probability: float, margin: float, rank: int) -> dict[str, float]:
     """What the reader itself says of a candidate (all the plain scorer weighs): the logit of its
     pooled probability, its margin over "no answer", and 1 / its passage's retrieval rank."""
@@ -189,10 +231,11 @@ def base_features(*, probability: float, margin: float, rank: int) -> dict[str, 
 
 def candidate_features(
     question: QuestionView, passage: str, start: int, end: int, *, probability: float, margin: float, rank: int,
-    sentence: bool = False,
+    sentence: bool = False, agreement: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """The ranker's inputs for the span ``passage[start:end]`` (``sentence``: the whole sentence
-    around a proposed span, offered for why / how questions)."""
+    around a proposed span, offered for why / how questions; ``agreement``: its :func:`support`
+    among the question's candidates, none when it is judged alone)."""
     span = passage[start:end]
     key = _normal(span)
     n = max(1, len(key))
@@ -227,6 +270,7 @@ def candidate_features(
         "edge_function": float(edge_function(span)),
         **_unit(question, passage, start, end, numeric),
         "reason_sentence": float(bool(question.reason) and sentence),
+        **(agreement or dict.fromkeys(SUPPORT, 0.0)),
     }
 
 
