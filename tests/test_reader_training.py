@@ -227,3 +227,29 @@ def test_a_negative_replay_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train.main(["--replay", "-5", "--work", str(tmp_path / "w"), "--out", str(tmp_path / "r.npz")])
     assert "--replay -5" in capsys.readouterr().err
+
+
+def test_the_translated_validation_articles_become_a_span_benchmark(tmp_path, capsys):
+    """``eval.squad_zh`` writes the even XQuAD articles at or above --min-article (never trained on)
+    as qa.jsonl + corpus/, answerable questions only, in the format ``rag eval`` and
+    ``eval.calibrate`` read; training articles, the held-out odd half and untied articles are left out."""
+    from eval import squad_zh
+    from eval.datasets import load_dataset
+
+    xdir, path, context = _xquad_and_squad_zh(tmp_path)
+    out = tmp_path / "bench"
+    assert squad_zh.main(["--squad-zh", str(path), "--xquad-dir", str(xdir), "--min-article", "4", "--out", str(out)]) == 0
+    items = load_dataset(out / "qa.jsonl")
+    assert [i.question for i in items] == ["第4篇：华沙是哪国的首都？"]
+    assert items[0].expect == (("波兰",),)
+    assert items[0].doc == "sqzh04_4.txt" and items[0].evidence == context
+    assert [p.name for p in (out / "corpus").iterdir()] == ["sqzh04_4.txt"]
+    assert "1 questions over 1 articles" in capsys.readouterr().out
+
+
+def test_the_benchmark_writer_names_a_missing_input(tmp_path, capsys):
+    from eval import squad_zh
+
+    with pytest.raises(SystemExit):
+        squad_zh.main(["--squad-zh", str(tmp_path / "nope.json"), "--xquad-dir", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert "--squad-zh" in capsys.readouterr().err and not (tmp_path / "o").exists()

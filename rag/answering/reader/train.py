@@ -194,20 +194,31 @@ def load_squad_zh(path: Path, xquad_dir: Path, *, val_from: int) -> list[Example
     ``val_from``; articles of XQuAD's validation range, of its held-out odd half, or that no id ties
     to XQuAD are skipped whole. Answerable questions come with their first answer; SQuAD 2.0's
     unanswerable ones (written to look answerable from the paragraph) as (-1, -1)."""
-    xquad = json.loads((xquad_dir / "xquad.zh.json").read_text(encoding="utf-8"))["data"]
-    article_of = {qa["id"]: i for i, a in enumerate(xquad) for p in a["paragraphs"] for qa in p["qas"]}
     out: list[Example] = []
     try:
-        for article in _squad_data(path, "a SQuAD 2.0 file"):
-            hits = {article_of[qa["id"]] for p in article["paragraphs"] for qa in p["qas"] if qa["id"] in article_of}
-            if len(hits) != 1 or (index := hits.pop()) % 2 == 1 or index >= val_from:
-                continue
-            out += _span_questions(article["paragraphs"], "squad-zh")
+        for index, article in squad_zh_articles(path, xquad_dir):
+            if index % 2 == 0 and index < val_from:
+                out += _span_questions(article["paragraphs"], "squad-zh")
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         if isinstance(exc, ValueError) and str(exc).startswith(path.name):
             raise
         raise ValueError(f"{path.name} is not a SQuAD 2.0 file (articles of paragraphs of questions): "
                          f"{type(exc).__name__} {exc}") from None
+    return out
+
+
+def squad_zh_articles(path: Path, xquad_dir: Path) -> list[tuple[int, dict]]:
+    """The articles of a SQuAD 2.0 file with the index of the XQuAD article each one is (tied by
+    SQuAD's question ids, which XQuAD keeps); an article that no id ties to exactly one XQuAD
+    article is left out. The caller picks the indices it may read (never the odd ones: XQuAD's
+    held-out half)."""
+    xquad = json.loads((xquad_dir / "xquad.zh.json").read_text(encoding="utf-8"))["data"]
+    article_of = {qa["id"]: i for i, a in enumerate(xquad) for p in a["paragraphs"] for qa in p["qas"]}
+    out = []
+    for article in _squad_data(path, "a SQuAD 2.0 file"):
+        hits = {article_of[qa["id"]] for p in article["paragraphs"] for qa in p["qas"] if qa["id"] in article_of}
+        if len(hits) == 1:
+            out.append((hits.pop(), article))
     return out
 
 
