@@ -7,10 +7,10 @@ benchmark (``qa.jsonl`` + ``corpus/``, the format of ``../shared/benchmarks``):
 pluto-junzeng/ChineseSquad translates SQuAD 2.0 dev to Chinese by machine; every SQuAD dev article
 is also an XQuAD article (tied by SQuAD's question ids). Only the even-numbered XQuAD articles at
 or above ``--min-article`` are written: the reader never trained on them (it trained on the even
-ones below, ``train.py --val-from``), and XQuAD's odd half is the held-out test, never read. These
-give the ranker's fit (``eval.calibrate --answerable``) several times XQuAD's own Chinese
-questions on the same articles: SQuAD asked more questions of more paragraphs than XQuAD kept.
-Answerable questions only (SQuAD 2.0's unanswerable ones sit beside the paragraph that seems to
+ones below, ``train.py --val-from``), and XQuAD's odd half is the held-out test, never read.
+SQuAD asked more questions of more paragraphs than XQuAD kept, so these articles carry several
+times XQuAD's own Chinese questions: a larger validation set for ``rag eval`` (machine-translated,
+so read for comparisons; fitting the ranker on it too measured no gain, see the README). Answerable questions only (SQuAD 2.0's unanswerable ones sit beside the paragraph that seems to
 answer them; ``eval.calibrate`` takes its unanswerable questions over the bundled pages). A
 question whose answer the translated paragraph does not hold verbatim is left out.
 """

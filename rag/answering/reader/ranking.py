@@ -207,7 +207,7 @@ def support(texts: list[str], probabilities: list[float], spans: list[bool]) -> 
     for i, k in enumerate(keys):
         for ch in k:
             counts[i, vocab[ch]] += 1
-    common = np.minimum(counts[:, None, :], counts[None, :, :]).sum(-1)
+    common = np.stack([np.minimum(row, counts).sum(1) for row in counts])  # shared characters, pair by pair
     sizes = counts.sum(1)
     f1 = 2 * common / np.maximum(sizes[:, None] + sizes[None, :], 1)
     np.fill_diagonal(f1, 0.0)
