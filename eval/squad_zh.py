@@ -29,7 +29,8 @@ _UNSAFE = re.compile(r"[^\w\-]+")
 
 
 def _sentence_at(context: str, start: int, end: int) -> str:
-    """The sentence(s) of ``context`` holding ``context[start:end]``."""
+    """The sentence(s) of ``context`` holding ``context[start:end]``, cut at Chinese and other full
+    stops only (not at "；" or the period of "St."): the whole sentence a reader would quote."""
     lo = max((m.end() for m in re.finditer(r"[。！？!?]", context[:start])), default=0)
     hi = re.search(r"[。！？!?]", context[end:])
     return context[lo : end + hi.end() if hi else len(context)].strip()
@@ -81,10 +82,16 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--xquad-dir {args.xquad_dir}: no xquad.zh.json there (give a checkout of google-deepmind/xquad)")
     if args.min_article < 0:
         ap.error(f"--min-article {args.min_article}: give 0 or more")
+    if args.out.exists() and not args.out.is_dir():
+        ap.error(f"--out {args.out}: a file is there (give a directory to write qa.jsonl and corpus/ into)")
     try:
         rows, files = convert(args.squad_zh, args.xquad_dir, args.min_article)
-    except ValueError as exc:
+    except ValueError as exc:  # names the file and why (squad_zh_articles)
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (KeyError, TypeError, AttributeError) as exc:
+        print(f"error: {args.squad_zh.name} is not a SQuAD 2.0 file (paragraphs of questions with answers): "
+              f"{type(exc).__name__} {exc}", file=sys.stderr)
         return 2
     if not rows:
         print(f"error: {args.squad_zh.name} holds no answerable question of an even XQuAD article >= {args.min_article}",

@@ -253,3 +253,37 @@ def test_the_benchmark_writer_names_a_missing_input(tmp_path, capsys):
     with pytest.raises(SystemExit):
         squad_zh.main(["--squad-zh", str(tmp_path / "nope.json"), "--xquad-dir", str(tmp_path), "--out", str(tmp_path / "o")])
     assert "--squad-zh" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("content, why", [
+    ("", "not a SQuAD 2.0 file"),
+    ("\x00\x01binary", "not a SQuAD 2.0 file"),
+    ('{"data": [{"paragraphs": [{"qas": [{"question": "?"}]}]}]}', "not a SQuAD 2.0 file"),
+    ('{"data": [{"paragraphs": [{"context": "华沙", "qas": [{"id": "x4", "question": "?", "answers": [{}]}]}]}]}',
+     "not a SQuAD 2.0 file"),
+])
+def test_the_benchmark_writer_names_a_broken_squad_file_and_writes_nothing(tmp_path, capsys, content, why):
+    from eval import squad_zh
+
+    xdir, _, _ = _xquad_and_squad_zh(tmp_path)
+    path = tmp_path / "dev-v2.0-zh.json"
+    path.write_bytes(content.encode("utf-8") if "\x00" not in content else b"\x00\x01\xff\xfe")
+    out = tmp_path / "bench"
+    assert squad_zh.main(["--squad-zh", str(path), "--xquad-dir", str(xdir), "--min-article", "4", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "dev-v2.0-zh.json" in err and why in err and str(tmp_path) not in err
+    assert not out.exists()
+
+
+def test_the_benchmark_writer_names_a_broken_xquad_file_and_a_file_in_place_of_out(tmp_path, capsys):
+    from eval import squad_zh
+
+    xdir, path, _ = _xquad_and_squad_zh(tmp_path)
+    taken = tmp_path / "taken"
+    taken.write_text("keep me", encoding="utf-8")
+    with pytest.raises(SystemExit):
+        squad_zh.main(["--squad-zh", str(path), "--xquad-dir", str(xdir), "--out", str(taken)])
+    assert "a file is there" in capsys.readouterr().err and taken.read_text(encoding="utf-8") == "keep me"
+    (xdir / "xquad.zh.json").write_text('{"data": [{"title": "no paragraphs"}]}', encoding="utf-8")
+    assert squad_zh.main(["--squad-zh", str(path), "--xquad-dir", str(xdir), "--out", str(tmp_path / "o")]) == 2
+    assert "xquad.zh.json is not XQuAD's Chinese file" in capsys.readouterr().err and not (tmp_path / "o").exists()

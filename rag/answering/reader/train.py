@@ -212,13 +212,22 @@ def squad_zh_articles(path: Path, xquad_dir: Path) -> list[tuple[int, dict]]:
     SQuAD's question ids, which XQuAD keeps); an article that no id ties to exactly one XQuAD
     article is left out. The caller picks the indices it may read (never the odd ones: XQuAD's
     held-out half)."""
-    xquad = json.loads((xquad_dir / "xquad.zh.json").read_text(encoding="utf-8"))["data"]
-    article_of = {qa["id"]: i for i, a in enumerate(xquad) for p in a["paragraphs"] for qa in p["qas"]}
+    xquad_path = xquad_dir / "xquad.zh.json"
+    xquad = _squad_data(xquad_path, "XQuAD's Chinese file")
+    try:
+        article_of = {qa["id"]: i for i, a in enumerate(xquad) for p in a["paragraphs"] for qa in p["qas"]}
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{xquad_path.name} is not XQuAD's Chinese file (articles of paragraphs of questions): "
+                         f"{type(exc).__name__} {exc}") from None
     out = []
-    for article in _squad_data(path, "a SQuAD 2.0 file"):
-        hits = {article_of[qa["id"]] for p in article["paragraphs"] for qa in p["qas"] if qa["id"] in article_of}
-        if len(hits) == 1:
-            out.append((hits.pop(), article))
+    try:
+        for article in _squad_data(path, "a SQuAD 2.0 file"):
+            hits = {article_of[qa["id"]] for p in article["paragraphs"] for qa in p["qas"] if qa["id"] in article_of}
+            if len(hits) == 1:
+                out.append((hits.pop(), article))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{path.name} is not a SQuAD 2.0 file (articles of paragraphs of questions): "
+                         f"{type(exc).__name__} {exc}") from None
     return out
 
 
