@@ -21,6 +21,9 @@ MEASURE_WORDS: tuple[str, ...] = (
     "起", "度", "点", "门", "道", "村", "镇", "县", "省", "市", "区", "街", "乡", "国", "校", "园",
     "单", "笔", "册", "首", "幅", "集", "段", "句", "字", "票", "床", "辈", "卷", "篮", "箱", "瓶",
 )
+# The measure words that count people ("多少人", "how many volunteers"): 13家 or 850个 never do.
+PERSON_MEASURE_WORDS: frozenset[str] = frozenset({"人", "名", "位", "人次"})
+
 # After a Chinese numeral these read as ordinary words far more often than as units
 # (十分 "very", 一起 "together", 一点 "a little", 一道 "together", 三国, 一门心思, 一头).
 _NOT_AFTER_CHINESE_NUMERAL = frozenset("分起度点门道村镇县省市区街乡国校园单头首句字段集票笔")
@@ -96,6 +99,23 @@ class NumberMention:
 def extract_numbers(text: str) -> list[NumberMention]:
     """Every number stated in ``text``, in order; citation markers such as [1] are skipped."""
     return _scan(text, loose=False)
+
+
+_ANY_NUMERAL = re.compile(rf"[0-9０-９{CN_NUMERAL_CHARS}半几]")
+
+
+def states_number(text: str) -> bool:
+    """Whether ``text`` states a quantity at all, however loosely: digits, a Chinese numeral ("三",
+    "十几个", "数百人", "一半") or an English number word. An answer to "how many" that states none
+    ("杭州市临安区、绍兴市诸暨市等地") is not one."""
+    return bool(_ANY_NUMERAL.search(text)) or bool(extract_numbers(text))
+
+
+def counts_other_than_people(text: str) -> bool:
+    """Whether every number ``text`` states carries a measure word, none of them one that counts
+    people ("13家", "850个"; not "近200名", "3万", "3500余人次")."""
+    units = [m.unit for m in extract_numbers(text) if not m.is_year]
+    return bool(units) and all(u and u != "%" and u not in PERSON_MEASURE_WORDS for u in units)
 
 
 def parse_number(text: str) -> float | None:

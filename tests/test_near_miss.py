@@ -244,3 +244,53 @@ def test_names_in_the_archive_pass_the_check(news, question):
     passages = news.retrieve(question)
     reader = news.answerer("extractive")
     assert off_corpus_refusal(reader.names, question, "en", "extractive", passages) is None
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("地铁3号线北段在哪座城市开通运营？", "杭州"),  # jieba tags 城市 as a place: the kind asked, not a name
+        ("Which city opened the northern section of Metro Line 3?", "杭州"),
+    ],
+)
+def test_an_ordinary_noun_tagged_as_a_place_is_not_a_name_to_look_for(news, question, expected):
+    answer = news.ask(question)
+    assert not answer.refused, answer.answer
+    assert expected in answer.short_answer
+
+
+def test_ordinary_nouns_are_told_from_names_by_the_dictionary(cedict):
+    from rag.answering.question import Concept
+
+    def concept(*forms):
+        return Concept(label=forms[0], forms=forms, weight=1.0, entity=True)
+
+    kept = cedict.named([concept("城市"), concept("湘潭", "湘潭市"), concept("深湘"), concept("2022"), concept("河")])
+    assert [c.label for c in kept] == ["湘潭", "深湘", "2022"]  # unknown words and years stay names
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["杭州市地铁集团总经理是谁？", "Who is the general manager of the Hangzhou Metro Group?", "静宁县县长是谁？"],
+)
+def test_someone_named_with_another_office_is_not_the_holder(news, question):
+    # the pages name the metro group's 董事长 and the county bureau's 局长: neither is asked for
+    answer = news.ask(question)
+    assert answer.refused, answer.answer
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [("杭州市地铁集团董事长是谁？", "孙旭东"), ("静宁县农业农村局局长是谁？", "张建华"), ("Who is the chairman of the Hangzhou Metro Group?", "孙旭东")],
+)
+def test_the_holder_of_the_office_asked_is_answered(news, question, expected):
+    answer = news.ask(question)
+    assert not answer.refused, answer.answer
+    assert expected in answer.short_answer
+
+
+@pytest.mark.parametrize("question", ["How many volunteers work on Hangzhou Metro Line 3?", "杭州地铁3号线有多少名志愿者？"])
+def test_a_count_of_people_is_not_answered_with_a_count_of_things(news, question):
+    # the page counts stations (12座), lines (12条) and kilometres, never people
+    answer = news.ask(question)
+    assert answer.refused, answer.answer

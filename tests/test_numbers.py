@@ -116,3 +116,24 @@ def test_parse_number_refuses_text_that_is_not_one_number():
 
 def test_measure_words_are_a_public_constant():
     assert {"个", "人", "家", "届", "年", "天", "篇", "元"} <= set(MEASURE_WORDS)
+
+
+@pytest.mark.parametrize("text", ["3万多名", "十几个", "数百人", "一半", "189个", "twenty", "五分之一"])
+def test_a_quantity_however_loose_is_stated(text):
+    from rag.numbers import states_number
+
+    assert states_number(text)
+
+
+@pytest.mark.parametrize("text", ["杭州市临安区、绍兴市诸暨市等地", "无人驾驶的", "约翰·埃尔维"])
+def test_no_quantity_is_stated(text):
+    from rag.numbers import states_number
+
+    assert not states_number(text)
+
+
+@pytest.mark.parametrize("text, other", [("13家", True), ("850个", True), ("近200名", False), ("3万", False), ("3500余人次", False)])
+def test_counts_of_organisations_are_told_from_counts_of_people(text, other):
+    from rag.numbers import counts_other_than_people
+
+    assert counts_other_than_people(text) is other

@@ -413,3 +413,14 @@ def test_eval_calibrate_names_a_bad_set_before_reading_anything(tmp_path, capsys
     with pytest.raises(SystemExit):
         main(["--home", str(tmp_path / "home"), "--answerable", str(qa), *args])
     assert said in capsys.readouterr().err
+
+
+def test_how_many_is_not_answered_without_a_number(model):
+    """A count the passage never gives is refused, not answered with the places it lists."""
+    from rag.answering.question import question_kind
+
+    text = "今年的试点工作在长沙市岳麓区、株洲市芦淞区和湘潭市雨湖区等地的乡镇展开，由省民政厅统一部署。"
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    assert reader.answer("试点工作在多少个乡镇展开？", [_passage(text)], language="zh").refused
+    assert not reader.answer("试点工作在哪些地方展开？", [_passage(text)], language="zh").refused
+    assert question_kind("达曼的卫星城有哪几座？", "zh") != "number" and question_kind("有几座桥？", "zh") == "number"

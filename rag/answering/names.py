@@ -36,6 +36,7 @@ from ..language import HAN_RUN
 
 if TYPE_CHECKING:
     from ..models import Answer, Passage
+    from .question import Concept
 
 # Words that shape an English question or join a name; never names themselves.
 _FUNCTION_WORDS = frozenset(
@@ -169,7 +170,7 @@ class Dictionary:
         self._renderings: dict[str, tuple[str, ...]] = {}  # "paris" -> ("巴黎",)
         self._ordinary: dict[str, bool] = {}
         self._syllable: dict[str, bool] = {}
-        self._proper_heads: dict[str, bool] = {}
+        self._proper_heads: dict[str, tuple[bool, ...]] = {}
 
     def _load(self) -> bytes:
         if self._text is None:
@@ -214,6 +215,18 @@ class Dictionary:
     def is_proper_headword(self, word: str) -> bool:
         """Whether CC-CEDICT has the Chinese ``word`` only as a proper noun (capitalised pinyin in
         every entry: 腾讯 Teng2 xun4; not 时代, which is also "Time (magazine)" but first "age, era")."""
+        kinds = self.head_kinds(word)
+        return bool(kinds) and all(kinds)
+
+    def is_common_headword(self, word: str) -> bool:
+        """Whether CC-CEDICT has the Chinese ``word`` only as an ordinary word (lower-case pinyin in
+        every entry: 城市 cheng2 shi4 "city", 河 he2 "river"), never as a name."""
+        kinds = self.head_kinds(word)
+        return bool(kinds) and not any(kinds)
+
+    def head_kinds(self, word: str) -> tuple[bool, ...]:
+        """For each CC-CEDICT entry whose simplified headword is ``word``: whether its pinyin is
+        capitalised (a proper noun)."""
         if word not in self._proper_heads:
             text = self._load()
             needle = b" " + word.encode("utf-8") + b" ["
@@ -225,7 +238,7 @@ class Dictionary:
                 if b" " not in text[start:i] and close > 0:  # the simplified field of the line
                     kinds.append(any(65 <= c <= 90 for c in text[i + len(needle) : close]))
                 i = text.find(needle, i + 1)
-            self._proper_heads[word] = bool(kinds) and all(kinds)
+            self._proper_heads[word] = tuple(kinds)
         return self._proper_heads[word]
 
     def _lookup(self, words: Sequence[str], key: str) -> tuple[str, ...]:
@@ -304,6 +317,19 @@ class ProperNames:
     def __init__(self, dictionary: Dictionary | None = None) -> None:
         self.dictionary = dictionary if dictionary is not None else Dictionary()
         self._patterns: dict[tuple[str, ...], "re.Pattern[str] | None"] = {}
+
+    def named(self, concepts: Sequence["Concept"]) -> list["Concept"]:
+        """The question's named things that a passage must name. jieba tags some ordinary nouns as
+        places ("哪座城市" 城市, "哪条河" 河; an English "city" bridges to 城市): a concept whose
+        every form that CC-CEDICT knows is an ordinary word there names a kind of thing, not one
+        thing, and is left out. Words the dictionary lacks (a new place, a person) and years stay."""
+        out = []
+        for concept in concepts:
+            known = [f for f in concept.forms if self.dictionary.head_kinds(f)]
+            if known and all(self.dictionary.is_common_headword(f) for f in known):
+                continue
+            out.append(concept)
+        return out
 
     # ------------------------------------------------------------------ question side
     def _runs(self, question: str) -> list[list[str]]:

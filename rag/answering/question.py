@@ -94,7 +94,7 @@ def question_kind(text: str, language: str) -> str:
         return "comparison"
     if re.search(r"哪一?年|何时|什么时候|哪天|哪一天|几月|何年|日期", text):
         return "when"
-    if re.search(r"多少|几[个家人名所篇次项条位年天月届期岁座处件份场批万]|几\b|比例是|百分之几", text):
+    if re.search(r"多少|(?<!哪)几[个家人名所篇次项条位年天月届期岁座处件份场批万]|几\b|比例是|百分之几", text):
         return "number"
     if re.search(r"哪里|哪儿|何地|在哪|哪个(城市|省|市|县|区|镇|地方)|哪座城市", text):
         return "where"
@@ -245,6 +245,23 @@ def deputy_spans(passage: str, titles: set[str]) -> list[tuple[int, int]]:
     return out
 
 
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+
+
+def names_title(passage: str, start: int, end: int, titles: set[str]) -> bool:
+    """Whether the sentence of ``passage[start:end]`` names one of ``titles`` other than as a
+    deputy's: the holder of an office is named with it ("任命罗伯特•金特纳为美国广播公司总裁",
+    "院长雷兴山"), while "云南师范大学党委书记张祖武" says nothing of who is 校长."""
+    begin = max((m.end() for m in _SENTENCE_END.finditer(passage, 0, start)), default=0)
+    stop = _SENTENCE_END.search(passage, end)
+    sentence = passage[begin : stop.start() if stop else len(passage)]
+    for title in titles:
+        for m in re.finditer(re.escape(title), sentence):
+            if not any(sentence[: m.start()].endswith(d) for d in DEPUTY_MARKERS):
+                return True
+    return False
+
+
 def asked_unit(text: str, language: str) -> str:
     """The measure word or unit the answer should carry, when the question shows it."""
     if language == "en":
@@ -254,7 +271,7 @@ def asked_unit(text: str, language: str) -> str:
         for pattern, unit in (
             (r"\bhow many days\b|\bhow long\b", "天"),
             (r"\bhow many years\b", "年"),
-            (r"\bhow many (people|persons|volunteers|workers|social workers|staff|students|graduates|members|experts|participants)\b", "人"),
+            (r"\bhow many (?:(?!(?:do|does|did|are|is|was|were|have|has|had|will|can|could|would|in|on|at|of|for|to|by|with|from|than|there)\b)[a-z'-]+ ){0,3}(people|persons|volunteers|workers|staff|students|graduates|members|experts|participants|residents|employees|teachers|doctors|nurses|children|patients|visitors|delegates|representatives|runners|athletes|players|soldiers|officials)\b", "人"),
             (r"\b(yuan|rmb|allowance|salary|subsidy|wage|pay|fund|funds|funding|budget|money|raised|donations?|spent|invested|investment|cost)\b", "元"),
             (r"\bhow many (cases|articles|papers)\b", "篇"),
             (r"\bhow many times\b", "次"),

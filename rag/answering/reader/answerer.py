@@ -30,13 +30,14 @@ import numpy as np
 from ...chunking import split_sentences
 from ...language import is_cjk
 from ...models import Answer, Citation, Passage
-from ...numbers import asked_comparison, extract_numbers
+from ...numbers import PERSON_MEASURE_WORDS, asked_comparison, counts_other_than_people, extract_numbers, states_number
 from ..base import Answerer, citation, refusal
 from ..names import ProperNames, off_corpus_refusal
 from ..question import (
     asked_titles,
     asks_yes_no,
     deputy_spans,
+    names_title,
     negated,
     parse_question,
     yes_no_predicate,
@@ -238,6 +239,12 @@ class ReaderAnswerer(Answerer):
         if titles:  # "who is the 总裁": not the 副总裁 the passage names
             deputies = {p.chunk.chunk_id: deputy_spans(p.chunk.text, titles) for p in passages}
             ranked = [c for c in ranked if not any(c.start < b and a < c.end for a, b in deputies[c.passage.chunk.chunk_id])]
+            if view.kind == "who":  # nor someone no sentence names with the office (党委书记 for a 校长)
+                ranked = [c for c in ranked if _holds_title(c.text, passages, titles)]
+        if view.kind == "number" and not view.reason:  # "how many": an answer states a number
+            ranked = [c for c in ranked if states_number(c.text)]
+            if view.unit in PERSON_MEASURE_WORDS:  # "how many volunteers": not "13家" (organisations)
+                ranked = [c for c in ranked if not counts_other_than_people(c.text)]
         return ranked
 
     def _bridged(self, question: str) -> str:
@@ -258,14 +265,17 @@ class ReaderAnswerer(Answerer):
         from ..extractive import _has
 
         groups, vocabulary = self._context(question)
-        entities = parse_question(question, language, groups, vocabulary).entities
+        tagged = parse_question(question, language, groups, vocabulary).entities
+        entities = self.names.named(tagged)  # without the ordinary nouns jieba tags as names (城市)
         if not entities:
             return list(passages)
         contexts = [f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}" for p in passages]
         if any(not any(_has(e, ctx) for ctx in contexts) for e in entities):
             return []
         naming = [p for p, ctx in zip(passages, contexts) if all(_has(e, ctx) for e in entities)]
-        return naming if self.require_all_entities else list(passages)
+        # the ordinary nouns still choose among those, when some passage names them too
+        closer = [p for p, ctx in zip(passages, contexts) if p in naming and all(_has(e, ctx) for e in tagged)]
+        return (closer or naming) if self.require_all_entities else list(passages)
 
     # ------------------------------------------------------------------ answering
     def prepare(self, question: str, passages: Sequence[Passage], language: str) -> tuple[list[str], list[Passage], Answer | None]:
@@ -454,6 +464,16 @@ def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     first = next((s for s, e in spans if s <= start < e), start)
     last = next((e for s, e in spans if s < end <= e), end)
     return first, max(last, end)
+
+
+def _holds_title(text: str, passages: Sequence[Passage], titles: set[str]) -> bool:
+    """Whether some sentence of the read passages that mentions ``text`` names one of ``titles``
+    (equal spans pool, so the candidate's own position may be a later "雷兴山表示…")."""
+    return any(
+        names_title(p.chunk.text, m.start(), m.end(), titles)
+        for p in passages
+        for m in re.finditer(re.escape(text), p.chunk.text)
+    )
 
 
 def _compared(question: str, clause: str, sentence: str) -> bool | None:
