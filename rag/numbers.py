@@ -21,8 +21,10 @@ MEASURE_WORDS: tuple[str, ...] = (
     "起", "度", "点", "门", "道", "村", "镇", "县", "省", "市", "区", "街", "乡", "国", "校", "园",
     "单", "笔", "册", "首", "幅", "集", "段", "句", "字", "票", "床", "辈", "卷", "篮", "箱", "瓶",
 )
-# The measure words that count people ("多少人", "how many volunteers"): 13家 or 850个 never do.
+# The measure words that count people ("多少人", "how many volunteers"): 13家 or 850个 never do;
+# those that measure a stretch of time ("多少天", "how long"): 95篇 never does.
 PERSON_MEASURE_WORDS: frozenset[str] = frozenset({"人", "名", "位", "人次"})
+DURATION_MEASURE_WORDS: frozenset[str] = frozenset({"天", "日", "年", "月", "个月", "周", "星期", "小时", "分钟", "秒", "周年", "夜"})
 
 # After a Chinese numeral these read as ordinary words far more often than as units
 # (十分 "very", 一起 "together", 一点 "a little", 一道 "together", 三国, 一门心思, 一头).
@@ -111,11 +113,32 @@ def states_number(text: str) -> bool:
     return bool(_ANY_NUMERAL.search(text)) or bool(extract_numbers(text))
 
 
-def counts_other_than_people(text: str) -> bool:
-    """Whether every number ``text`` states carries a measure word, none of them one that counts
-    people ("13家", "850个"; not "近200名", "3万", "3500余人次")."""
-    units = [m.unit for m in extract_numbers(text) if not m.is_year]
-    return bool(units) and all(u and u != "%" and u not in PERSON_MEASURE_WORDS for u in units)
+_CALENDAR_DATE = re.compile(
+    r"(?:(?:\d{4}|[〇零一二三四五六七八九]{4})年)?(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})月)?"
+    r"(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})[日号])?"
+    r"|(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?(?:\s+\d{4})?)"
+    r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?(?:\s+\d{4})?",
+    re.I,
+)
+
+
+def is_calendar_date(text: str) -> bool:
+    """Whether ``text`` is nothing but a date ("6月29日", "2023年", "二〇二一年六月", "June 29"): the
+    day something happened, not how many or how long."""
+    t = text.strip()
+    return bool(t) and bool(_CALENDAR_DATE.fullmatch(t)) and bool(re.search(r"[年月日号]|[A-Za-z]", t))
+
+
+def counts_other_than(text: str, family: frozenset[str]) -> bool:
+    """Whether every number ``text`` states carries a measure word, none of them one of ``family``
+    (people: "13家", "850个", not "近200名", "3万", "3500余人次"; time: "95篇", not "3个月")."""
+    units = []
+    for m in extract_numbers(text):
+        if m.is_year:
+            continue
+        month = m.unit == "个" and text[m.end :].lstrip("多余").startswith("月")  # 3个月, 两个多月
+        units.append("个月" if month else m.unit)
+    return bool(units) and all(u and u != "%" and u not in family for u in units)
 
 
 def parse_number(text: str) -> float | None:

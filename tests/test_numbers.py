@@ -134,6 +134,21 @@ def test_no_quantity_is_stated(text):
 
 @pytest.mark.parametrize("text, other", [("13家", True), ("850个", True), ("近200名", False), ("3万", False), ("3500余人次", False)])
 def test_counts_of_organisations_are_told_from_counts_of_people(text, other):
-    from rag.numbers import counts_other_than_people
+    from rag.numbers import PERSON_MEASURE_WORDS, counts_other_than
 
-    assert counts_other_than_people(text) is other
+    assert counts_other_than(text, PERSON_MEASURE_WORDS) is other
+
+
+@pytest.mark.parametrize("text, other", [("95篇", True), ("20个", True), ("3个月", False), ("两个多月", False), ("两天", False), ("48小时", False)])
+def test_counts_of_things_are_told_from_stretches_of_time(text, other):
+    from rag.numbers import DURATION_MEASURE_WORDS, counts_other_than
+
+    assert counts_other_than(text, DURATION_MEASURE_WORDS) is other
+
+
+@pytest.mark.parametrize("text, date", [("6月29日", True), ("2023年", True), ("二〇二一年六月", True), ("June 29", True),
+                                        ("3年", False), ("三年", False), ("两天", False), ("189个", False)])
+def test_a_date_is_told_from_a_duration_or_a_count(text, date):
+    from rag.numbers import is_calendar_date
+
+    assert is_calendar_date(text) is date

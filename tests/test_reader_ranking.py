@@ -424,3 +424,43 @@ def test_how_many_is_not_answered_without_a_number(model):
     assert reader.answer("试点工作在多少个乡镇展开？", [_passage(text)], language="zh").refused
     assert not reader.answer("试点工作在哪些地方展开？", [_passage(text)], language="zh").refused
     assert question_kind("达曼的卫星城有哪几座？", "zh") != "number" and question_kind("有几座桥？", "zh") == "number"
+
+
+@pytest.mark.parametrize(
+    "question, language, first, second, more",
+    [
+        ("全国新开工项目和竣工项目，哪个更多？", "zh", "全国新开工项目", "竣工项目", True),
+        ("主场观众多还是客场观众多？", "zh", "主场观众", "客场观众", True),
+        ("Were there more new projects or completed projects this year?", "en", "new projects", "completed projects", True),
+        ("Which is smaller, the number of stations or the number of lines?", "en", "stations", "lines", False),
+    ],
+)
+def test_which_is_more_questions_name_their_two_things(question, language, first, second, more):
+    from rag.answering.question import asked_alternatives
+
+    alt = asked_alternatives(question, language)
+    assert (alt.first, alt.second, alt.more) == (first, second, more)
+    assert second in alt.second_question and ("多少" in alt.first_question or "How many" in alt.first_question)
+
+
+@pytest.mark.parametrize(
+    "question, language",
+    [("哪个省份的社工站最多？", "zh"), ("Are there more social workers than teachers?", "en"), ("How many more stations were built?", "en")],
+)
+def test_other_questions_weigh_nothing(question, language):
+    from rag.answering.question import asked_alternatives
+
+    assert asked_alternatives(question, language) is None
+
+
+def test_a_which_is_more_question_names_the_larger_with_both_numbers(model):
+    text = "国家发展改革委介绍，今年前三季度，全国新开工项目1.2万个，竣工项目8600个，完成投资同比增长4.1%。"
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    zh = reader.answer("全国新开工项目和竣工项目，哪个更多？", [_passage(text)], language="zh")
+    assert zh.short_answer == "全国新开工项目更多"
+    assert "1.2万个" in zh.answer and "8600个" in zh.answer and zh.citations
+    fewer = reader.answer("全国新开工项目和竣工项目，哪个更少？", [_passage(text)], language="zh")
+    assert fewer.short_answer == "竣工项目更少"
+    en = reader.answer("Were there more new projects or completed projects in the first three quarters?",
+                       [_passage(text)], language="en")
+    assert en.short_answer == "More new projects" and "8600" in en.answer

@@ -245,6 +245,67 @@ def deputy_spans(passage: str, titles: set[str]) -> list[tuple[int, int]]:
     return out
 
 
+@dataclass(frozen=True)
+class Alternatives:
+    """Two things a question weighs against each other ("硕士点和博士点，哪个更多", "more master's
+    or doctoral programmes"): each with the question that asks for its number, and whether the
+    larger (``more``) or the smaller one is asked for."""
+
+    first: str
+    second: str
+    first_question: str
+    second_question: str
+    more: bool
+
+
+_ZH_WHICH_MORE = re.compile(
+    r"^(?P<head>.*?)(?P<a>[^，,。？?；;：:、]{1,24}?)(?:和|与|跟|同|还是)(?P<b>[^，,。？?；;：:、]{1,24}?)[，,]?\s*(?:相比[，,]?\s*)?"
+    r"(?:哪个|哪一个|哪一项|哪项|谁|哪种)(?:的)?(?:数量|数目|人数|规模|金额|数字)?(?:更|较|比较|最)?(?P<d>多|少|大|小|高|低)"
+)
+_ZH_OR_MORE = re.compile(
+    r"^(?P<head>.*?)(?P<a>[^，,。？?；;：:、]{1,24}?)(?:更|较)?(?P<d>多|少)还是(?P<b>[^，,。？?；;：:、]{1,24}?)(?:更|较)?(?:多|少)"
+)
+_EN_MORE_OR = re.compile(
+    r"\b(?P<d>more|fewer|less)\s+(?P<a>[\w'’\- ]{2,40}?)\s+or\s+(?:(?:more|fewer|less)\s+)?(?P<b>[\w'’\- ]{2,40}?)"
+    r"(?=\s*(?:[?,.;:]|$)|\s+(?:in|at|on|for|during|across|among|within|by|under|over|of|this|last|next|that|so|than|since|after|before)\b)",
+    re.I,
+)
+_EN_WHICH_MORE = re.compile(
+    r"\bwhich\s+(?:is|was|are|were)\s+(?:the\s+)?(?P<d>more|larger|bigger|greater|higher|fewer|less|smaller|lower)"
+    r"(?:\s+(?:number|figure|count|one))?\s*[,:]?\s+(?:the\s+)?(?P<a>[\w'’\- ]{2,40}?)\s+or\s+(?:the\s+)?(?P<b>[\w'’\- ]{2,40}?)\s*(?=[?.]|$)",
+    re.I,
+)
+
+
+def asked_alternatives(text: str, language: str) -> Alternatives | None:
+    """The two things a "which is more" question weighs, or None. The answer is the one with the
+    larger number (the smaller for 少 / fewer / less), each number read by its own question."""
+    if language == "en":
+        m = _EN_MORE_OR.search(text) or _EN_WHICH_MORE.search(text)
+        if not m:
+            return None
+        a, b = (re.sub(r"^(?:the\s+)?(?:(?:number|amount|count|total)\s+of\s+)?(?:the\s+)?", "", m.group(g).strip(), flags=re.I)
+                for g in ("a", "b"))
+        if a.lower() == b.lower() or a.lower() in EN_STOPWORDS or b.lower() in EN_STOPWORDS:
+            return None
+        tail = text[m.end() :].strip(" ?.!")
+        head = text[: m.start()]
+        lead = head[: head.rfind(",") + 1].strip() if "," in head else ""  # "In Inner Mongolia's …, were there"
+        ask = lambda thing: f"{lead} how many {thing} {tail}".strip().rstrip(",") + "?"  # noqa: E731
+        more = m.group("d").lower() not in ("fewer", "less", "smaller", "lower")
+        return Alternatives(a, b, ask(a)[0].upper() + ask(a)[1:], ask(b)[0].upper() + ask(b)[1:], more)
+    m = _ZH_WHICH_MORE.search(text) or _ZH_OR_MORE.search(text)
+    if not m:
+        return None
+    a, b = m.group("a").strip(), m.group("b").strip()
+    a = re.sub(r"^(?:请问|那么|那)", "", a)
+    if not a or not b or a == b:
+        return None
+    head = m.group("head")
+    more = m.group("d") in ("多", "大", "高")
+    return Alternatives(a, b, f"{head}{a}有多少？", f"{head}{b}有多少？", more)
+
+
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 
 

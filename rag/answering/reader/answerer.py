@@ -30,12 +30,23 @@ import numpy as np
 from ...chunking import split_sentences
 from ...language import is_cjk
 from ...models import Answer, Citation, Passage
-from ...numbers import PERSON_MEASURE_WORDS, asked_comparison, counts_other_than_people, extract_numbers, states_number
+from ...numbers import (
+    DURATION_MEASURE_WORDS,
+    PERSON_MEASURE_WORDS,
+    asked_comparison,
+    counts_other_than,
+    extract_numbers,
+    is_calendar_date,
+    states_number,
+)
 from ..base import Answerer, citation, refusal
 from ..names import ProperNames, off_corpus_refusal
 from ..question import (
+    Alternatives,
+    asked_alternatives,
     asked_titles,
     asks_yes_no,
+    count_parts,
     deputy_spans,
     names_title,
     negated,
@@ -241,10 +252,12 @@ class ReaderAnswerer(Answerer):
             ranked = [c for c in ranked if not any(c.start < b and a < c.end for a, b in deputies[c.passage.chunk.chunk_id])]
             if view.kind == "who":  # nor someone no sentence names with the office (党委书记 for a 校长)
                 ranked = [c for c in ranked if _holds_title(c.text, passages, titles)]
-        if view.kind == "number" and not view.reason:  # "how many": an answer states a number
-            ranked = [c for c in ranked if states_number(c.text)]
-            if view.unit in PERSON_MEASURE_WORDS:  # "how many volunteers": not "13家" (organisations)
-                ranked = [c for c in ranked if not counts_other_than_people(c.text)]
+        if view.kind == "number" and not view.reason:  # "how many", "how long": a number, not a date
+            ranked = [c for c in ranked if states_number(c.text) and not is_calendar_date(c.text)]
+            # "how many volunteers": not "13家" (organisations); "how long": not "95篇"
+            family = next((f for f in (PERSON_MEASURE_WORDS, DURATION_MEASURE_WORDS) if view.unit in f), None)
+            if family is not None and count_parts(question) == 1:  # "how many activities, and how many people"
+                ranked = [c for c in ranked if not counts_other_than(c.text, family)]
         return ranked
 
     def _bridged(self, question: str) -> str:
@@ -302,6 +315,11 @@ class ReaderAnswerer(Answerer):
         per_part = [self.candidates(part, passages, language) for part in parts]
         if any(not cands for cands in per_part):
             return refusal(question, language, self.mode, confidence=0.0)
+        alternatives = asked_alternatives(question, language) if len(parts) == 1 else None
+        if alternatives is not None:  # "硕士点和博士点，哪个更多": both numbers, the larger named
+            weighed = self._weigh(question, language, alternatives, passages)
+            if weighed is not None:
+                return weighed
         if len(parts) == 1 and asks_yes_no(question, language):
             best = per_part[0][0]
             if best.confidence < self.threshold(language):
@@ -326,8 +344,6 @@ class ReaderAnswerer(Answerer):
     def _more_values(self, question: str, best: Candidate, cands: list[Candidate]) -> list[Candidate]:
         """Further values a question asks for ("报名人数和通过人数分别是多少", "... and ... respectively"):
         the next best spans of the same passage that do not overlap the ones taken."""
-        from ..question import count_parts
-
         wanted = count_parts(question) - 1
         taken = [best]
         for c in cands:
@@ -377,7 +393,7 @@ class ReaderAnswerer(Answerer):
         return self._compose(question, language, [(evidence, best.confidence)], best.confidence, lead=verdict)
 
     def _compose(self, question: str, language: str, found: list[tuple[Candidate, float]], confidence: float,
-                 lead: str = "") -> Answer:
+                 lead: str = "", labels: Sequence[str] = (), short_answer: str | None = None) -> Answer:
         from ..extractive import _trim
 
         citations: list[Citation] = []
@@ -391,7 +407,8 @@ class ReaderAnswerer(Answerer):
                 citations.append(citation(cand.passage, n, (cand.start, cand.end)))
             short = re.sub(r"\s+", " ", cand.text).strip()
             shorts.append(short)
-            pieces.append(f"{short} [{n}]")
+            label = labels[len(pieces)] if len(pieces) < len(labels) else ""
+            pieces.append(f"{label}{'：' if language == 'zh' else ': '}{short} [{n}]" if label else f"{short} [{n}]")
             s0, s1 = _sentence_around(chunk.text, cand.start, cand.end)
             quote = _trim(chunk.text[s0:s1], cand.start - s0, cand.end - s0)
             if _key(quote) != _key(short) and quote not in quotes:
@@ -410,9 +427,39 @@ class ReaderAnswerer(Answerer):
             language=language,
             mode=self.mode,
             citations=tuple(citations),
-            short_answer="；".join(shorts),
+            short_answer=short_answer if short_answer is not None else "；".join(shorts),
             confidence=round(confidence, 4),
         )
+
+    def _weigh(self, question: str, language: str, alternatives: Alternatives, passages: Sequence[Passage]) -> Answer | None:
+        """A "which is more" answer: each thing's number read by its own question ("硕士点有多少",
+        "how many doctoral programmes …"), two different spans, the larger (or smaller) named first
+        with both numbers cited. None when either number is not found (the question is then read
+        as a whole)."""
+        asks = (alternatives.first_question, alternatives.second_question)
+        if language == "en":
+            asks = tuple(self._bridged(a) for a in asks)
+        per_part = [[c for c in self.candidates(a, passages, language) if _one_number(c.text)] for a in asks]
+        if not all(per_part):
+            return None
+        chosen = _distinct_choice(per_part)
+        if chosen is None:
+            return None
+        first, second = chosen[0], chosen[1]
+        confidence = min(first.confidence, second.confidence)
+        if confidence < self.threshold(language):
+            return refusal(question, language, self.mode, confidence=confidence)
+        values = tuple(next(m.value for m in extract_numbers(c.text) if not m.is_year) for c in (first, second))
+        names = (alternatives.first, alternatives.second)
+        if values[0] == values[1]:
+            winner = "两者一样" + ("多" if alternatives.more else "少") if language == "zh" else "The same"
+        else:
+            pick = int(values[1] > values[0]) if alternatives.more else int(values[1] < values[0])
+            word = ("更多" if alternatives.more else "更少") if language == "zh" else ("More" if alternatives.more else "Fewer")
+            winner = f"{names[pick]}{word}" if language == "zh" else f"{word} {names[pick]}"
+        found = [(first, first.confidence), (second, second.confidence)]
+        return self._compose(question, language, found, confidence, lead=winner, labels=names,
+                             short_answer=winner)
 
 
 SENTENCE_SOURCES = 5  # the best spans whose sentences are offered for why / how questions
@@ -464,6 +511,11 @@ def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     first = next((s for s, e in spans if s <= start < e), start)
     last = next((e for s, e in spans if s < end <= e), end)
     return first, max(last, end)
+
+
+def _one_number(text: str) -> bool:
+    """Whether ``text`` states exactly one number (years aside): "1020余万人次", not "40余万人次,受益人数1020余万人次"."""
+    return len([m for m in extract_numbers(text) if not m.is_year]) == 1
 
 
 def _holds_title(text: str, passages: Sequence[Passage], titles: set[str]) -> bool:
