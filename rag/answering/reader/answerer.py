@@ -312,14 +312,14 @@ class ReaderAnswerer(Answerer):
         parts, passages, refused = self.prepare(question, passages, language)
         if refused is not None:
             return refused
-        per_part = [self.candidates(part, passages, language) for part in parts]
-        if any(not cands for cands in per_part):
-            return refusal(question, language, self.mode, confidence=0.0)
         alternatives = asked_alternatives(question, language) if len(parts) == 1 else None
         if alternatives is not None:  # "硕士点和博士点，哪个更多": both numbers, the larger named
             weighed = self._weigh(question, language, alternatives, passages)
             if weighed is not None:
                 return weighed
+        per_part = [self.candidates(part, passages, language) for part in parts]
+        if any(not cands for cands in per_part):
+            return refusal(question, language, self.mode, confidence=0.0)
         if len(parts) == 1 and asks_yes_no(question, language):
             best = per_part[0][0]
             if best.confidence < self.threshold(language):
