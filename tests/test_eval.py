@@ -283,3 +283,20 @@ def test_span_scoring_and_coverage_curve_from_confidence():
     curve = {round(p["threshold"], 2): p for p in coverage_curve(result.records)}
     assert curve[0.0]["coverage"] == 1.0 and curve[0.0]["accuracy"] == 0.5
     assert curve[0.65]["coverage"] == 0.5 and curve[0.65]["accuracy"] == 1.0  # confident answers are right
+
+
+@pytest.mark.parametrize("name", ["bundled-fresh-a.jsonl", "bundled-fresh-b.jsonl"])
+def test_the_fresh_question_sets_hold_their_evidence_in_the_bundled_pages(name):
+    """The 80 questions written for the bundled pages after the dev set: both languages, near-miss
+    unanswerables, and every answerable one's evidence in the page it names."""
+    from eval.datasets import load_dataset
+    from eval.evaluators import squash
+    from rag.pipeline import bundled_corpus_dir
+
+    items = load_dataset(ROOT / "eval" / "data" / name)
+    assert len(items) == 40 and {i.lang for i in items} == {"zh", "en"}
+    assert sum(not i.answerable for i in items) == 12
+    pages = {p.name: squash(p.read_text(encoding="utf-8")) for p in bundled_corpus_dir().glob("*.txt")}
+    for item in items:
+        if item.answerable:
+            assert squash(item.evidence) in pages[item.doc], item.id
