@@ -113,11 +113,16 @@ def states_number(text: str) -> bool:
     return bool(_ANY_NUMERAL.search(text)) or bool(extract_numbers(text))
 
 
+EN_MONTHS: tuple[str, ...] = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+_EN_MONTH = "(?:" + "|".join(m[:3] for m in EN_MONTHS) + ")[a-z]*\\.?"  # June, Jun., Sept
 _CALENDAR_DATE = re.compile(
     r"(?:(?:\d{4}|[〇零一二三四五六七八九]{4})年)?(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})月)?"
     r"(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})[日号])?"
-    r"|(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?(?:\s+\d{4})?)"
-    r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?(?:\s+\d{4})?",
+    rf"|{_EN_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_EN_MONTH}(?:\s+\d{{4}})?",
     re.I,
 )
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from ..chunking import split_sentences
 from ..language import HAN
 from ..models import Answer, Citation, Passage
+from ..numbers import EN_MONTHS
 from .base import Answerer, citation, refusal
 from .names import ProperNames, off_corpus_refusal
 from .question import (
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 _CLAUSE_END = re.compile(r"[，,；;：:]")
 _DATE = re.compile(r"(?:(?:19|20)\d{2}年)?\d{1,2}月\d{1,2}日|(?:19|20)\d{2}年\d{1,2}月|(?:19|20)\d{2}年")
 _QUOTE = re.compile(r"[“\"‘「『]([^”\"’」』]{2,40})[”\"’」』]")
-_MONTHS = "January February March April May June July August September October November December".split()
 _UNIT_EN = {"人": "people", "名": "people", "天": "days", "年": "years", "元": "yuan", "篇": "", "个": "", "家": "", "%": "%"}
 MIN_SCORE = 0.42
 # When the question shows what is counted, a number in another unit cannot be its answer.
@@ -469,9 +469,9 @@ def _english_date(text: str) -> str:
         return text
     year, month, day = m.groups()
     if month and day:
-        english = f"{_MONTHS[int(month) - 1]} {int(day)}" + (f", {year}" if year else "")
+        english = f"{EN_MONTHS[int(month) - 1]} {int(day)}" + (f", {year}" if year else "")
     elif month:
-        english = f"{_MONTHS[int(month) - 1]} {year or ''}".strip()
+        english = f"{EN_MONTHS[int(month) - 1]} {year or ''}".strip()
     else:
         english = year or text
     return f"{english} ({text})"

@@ -291,9 +291,13 @@ def asked_alternatives(text: str, language: str) -> Alternatives | None:
         tail = text[m.end() :].strip(" ?.!")
         head = text[: m.start()]
         lead = head[: head.rfind(",") + 1].strip() if "," in head else ""  # "In Inner Mongolia's …, were there"
-        ask = lambda thing: f"{lead} how many {thing} {tail}".strip().rstrip(",") + "?"  # noqa: E731
+
+        def ask(thing: str) -> str:
+            text = f"{lead} how many {thing} {tail}".strip().rstrip(",") + "?"
+            return text[0].upper() + text[1:]
+
         more = m.group("d").lower() not in ("fewer", "less", "smaller", "lower")
-        return Alternatives(a, b, ask(a)[0].upper() + ask(a)[1:], ask(b)[0].upper() + ask(b)[1:], more)
+        return Alternatives(a, b, ask(a), ask(b), more)
     m = _ZH_WHICH_MORE.search(text) or _ZH_OR_MORE.search(text)
     if not m:
         return None
