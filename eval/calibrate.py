@@ -28,7 +28,12 @@ The fit, per question language:
   * ``--base FILE`` keeps FILE's plain model and its thresholds for the languages without a ranker
     (how the shipped file keeps the earlier release's scorer for English questions).
 The threshold maximises accuracy on a mix of 80% answerable and 20% unanswerable questions
-(``--per-language``: one threshold per question language, each on its own language's mix).
+(``--per-language``: one threshold per question language, each on its own language's mix); each
+set of unanswerable questions weighs the same in that 20%. ``--near-miss FILE[@DIR]`` adds a set
+read only for the threshold: unanswerable questions written to look answerable from a paragraph
+of their own corpus (SQuAD 2.0's, written by ``python -m eval.squad_zh --near-misses``), the kind a
+user asks of an archive that almost holds the answer; questions over pages of another topic are
+refused far more easily and alone would set the threshold too low.
 ``--cv`` reports the chosen scheme beside the plain single-threshold model, leaving one XQuAD
 article out at a time. Only XQuAD's even-numbered articles at or above ``--min-article`` (never
 used in training) are read; the held-out test sets are never touched. ``--features FILE`` keeps
@@ -94,7 +99,8 @@ def _features(pipeline, answerer, items: list[QAItem], progress_label: str, answ
             for c in cands[:top] + [c for c in cands[top:] if c.sentence]:
                 right = answerable and bool(golds) and span_correct(c.text, golds)
                 rows.append({"f": dict(c.features), "right": bool(right)})
-        questions.append({"id": item.id, "lang": language, "article": _article(item), "answerable": answerable, "rows": rows})
+        questions.append({"id": item.id, "lang": language, "article": _article(item), "answerable": answerable, "rows": rows,
+                          "set": progress_label})
     return questions
 
 
@@ -227,14 +233,24 @@ def _best(cal: Calibration, q: dict) -> tuple[float, bool]:
     return cal.confidence(best["f"], q["lang"]), bool(best["right"])
 
 
+def _unanswerable_sets(cal: Calibration, questions: list[dict], lang: str | None = None) -> dict[str, list[float]]:
+    """The top answers' confidences of the unanswerable questions (of ``lang``, or all), by the set they were read from."""
+    sets: dict[str, list[float]] = {}
+    for q in questions:
+        if not q["answerable"] and lang in (None, q["lang"]):
+            sets.setdefault(q.get("set", "unanswerable"), []).append(_best(cal, q)[0])
+    return sets
+
+
 def choose_threshold(cal: Calibration, questions: list[dict]) -> float:
-    """The threshold maximising accuracy on an 80/20 answerable/unanswerable mix of ``questions``."""
+    """The threshold maximising accuracy on an 80/20 answerable/unanswerable mix of ``questions``
+    (each set of unanswerable questions weighing the same: near-misses as much as other topics)."""
     conf_ans = [_best(cal, q) for q in questions if q["answerable"]]
-    conf_un = [_best(cal, q)[0] for q in questions if not q["answerable"]]
+    conf_un = list(_unanswerable_sets(cal, questions).values())
     best = (-1.0, 0.0)
     for t in np.linspace(0.0, 0.9, 91):
         acc = sum(ok for cf, ok in conf_ans if cf >= t) / max(1, len(conf_ans))
-        ref = sum(cf < t for cf in conf_un) / max(1, len(conf_un)) if conf_un else 0.0
+        ref = float(np.mean([sum(cf < t for cf in un) / len(un) for un in conf_un])) if conf_un else 0.0
         # questions users ask are mostly answerable: weigh the two as a mix with 20% unanswerable
         score = (1 - UNANSWERABLE_SHARE) * acc + UNANSWERABLE_SHARE * ref if conf_un else acc
         if score > best[0] + 1e-9:
@@ -246,7 +262,8 @@ def fit(questions: list[dict], *, language_bias: bool, per_language: bool, sourc
         reason: Sequence[dict] = ()) -> Calibration:
     from dataclasses import replace
 
-    cal = fit_calibration(questions, language_bias=language_bias, ranker=ranker, reason=reason)
+    cal = fit_calibration([q for q in questions if q.get("role") != "near-miss"], language_bias=language_bias,
+                          ranker=ranker, reason=reason)
     threshold = choose_threshold(cal, questions)
     thresholds = {}
     if per_language:
@@ -285,6 +302,8 @@ def summary(cal: Calibration, questions: list[dict]) -> dict:
             "refused_answerable": round(sum(cf < t for cf, _ in ans) / max(1, len(ans)), 4),
             "unanswerable": len(un),
             "unanswerable_refused": round(sum(cf < t for cf in un) / max(1, len(un)), 4) if un else None,
+            "refused_by_set": {name: round(sum(cf < t for cf in cfs) / len(cfs), 4)
+                               for name, cfs in _unanswerable_sets(cal, questions, lang).items()},
         }
     return out
 
@@ -348,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", type=Path, required=True)
     ap.add_argument("--answerable", type=Path, action="append", default=[])
     ap.add_argument("--unanswerable", action="append", default=[], help="FILE@bundled: its questions over the bundled corpus")
+    ap.add_argument("--near-miss", action="append", default=[], metavar="FILE[@DIR]",
+                    help="unanswerable questions of FILE over their own corpus (DIR, default the corpus/ beside FILE), "
+                         "read only to choose the threshold (python -m eval.squad_zh --near-misses writes SQuAD 2.0's)")
     ap.add_argument("--min-article", type=int, default=32, help="XQuAD articles below this index were trained on")
     ap.add_argument("--reason-set", action="append", default=[], metavar="FILE[@even|@odd]",
                     help="answerable questions read only to fit the weight of whole-sentence answers to why / how "
@@ -373,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.base and not args.base.is_file():
         ap.error(f"--base {args.base}: no such file (give a calibration JSON, e.g. rag/answering/reader/weights/calibration-plain.json)")
     for flag, specs in (("--answerable", [str(p) for p in args.answerable]), ("--reason-set", args.reason_set),
-                        ("--unanswerable", [u.partition("@")[0] for u in args.unanswerable])):
+                        ("--unanswerable", [u.partition("@")[0] for u in args.unanswerable]),
+                        ("--near-miss", [u.partition("@")[0] for u in args.near_miss])):
         for spec in specs:
             file, _, half = spec.partition("@") if flag == "--reason-set" else (spec, "", "")
             if half not in ("", "even", "odd"):
@@ -421,6 +444,18 @@ def main(argv: list[str] | None = None) -> int:
             pipeline = prepare_product(base.replace(home=args.home / f"unans-{corpus.name}"), [corpus], None, set())
             answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
             questions += _features(pipeline, answerer, items, f"unanswerable over {corpus.name}", False, args.as_read, args.top, spans_for)
+        for spec in args.near_miss:
+            file, _, where = spec.partition("@")
+            corpus = Path(where) if where else Path(file).parent / "corpus"
+            if not corpus.is_dir():
+                ap.error(f"--near-miss {spec}: no corpus folder {corpus.name!r} (give FILE@DIR with the pages its questions were written over)")
+            items = [i for i in load_dataset(Path(file), skip_invalid=True, warn=_warn) if not i.answerable]
+            if not items:
+                ap.error(f"--near-miss {spec}: no unanswerable question in {Path(file).name} (write them with eval.squad_zh --near-misses)")
+            pipeline = prepare_product(base.replace(home=args.home / f"near-miss-{corpus.name}"), [corpus], None, set())
+            answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
+            read = _features(pipeline, answerer, items, f"near-misses over {Path(file).parent.name}", False, args.as_read, args.top, spans_for)
+            questions += [{**q, "role": "near-miss"} for q in read]
         names = [p.parent.name for p in args.answerable]
         if args.features:
             args.features.write_text(json.dumps({"answerable_sets": names, "reason_sets": args.reason_set, "as_read": args.as_read,
@@ -429,10 +464,13 @@ def main(argv: list[str] | None = None) -> int:
     reason = [q for q in questions if q.get("role") == "reason"]
     questions = [q for q in questions if q.get("role") != "reason"]
     n_ans = sum(q["answerable"] for q in questions)
+    n_near = sum(q.get("role") == "near-miss" for q in questions)
     source = (
         (f"Listwise ranker over the candidates' features for {'/'.join(ranked)} questions and " if ranked else "")
         + f"Platt fit on {n_ans} answerable ({', '.join(names)}, XQuAD articles >= {args.min_article}) and "
-        f"{len(questions) - n_ans} unanswerable questions"
+        f"{len(questions) - n_ans - n_near} unanswerable questions"
+        + (f"; threshold also weighs {n_near} near-miss unanswerable questions "
+           f"({', '.join(sorted({q['set'] for q in questions if q.get('role') == 'near-miss'}))}), each set equally" if n_near else "")
         + ("; candidates as read by the product" if args.as_read else "")
         + ("; English term in the fit" if args.language_bias else "")
         + ("; threshold per question language (80/20 mix of each)" if args.per_language else "")
@@ -448,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     cal.save(args.out)
     report = {**cal.to_dict(), "fitted_data": summary(cal, questions), "reliability": reliability(cal, questions)}
     if args.cv:
-        report["leave_one_article_out"] = cross_validate(questions, language_bias=args.language_bias, per_language=args.per_language,
+        report["leave_one_article_out"] = cross_validate([q for q in questions if q.get("role") != "near-miss"], language_bias=args.language_bias, per_language=args.per_language,
                                                          ranker=ranked, reason=reason)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0

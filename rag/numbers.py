@@ -146,6 +146,13 @@ def counts_other_than(text: str, family: frozenset[str]) -> bool:
     return bool(units) and all(u and u != "%" and u not in family for u in units)
 
 
+def counts_only(text: str, units: frozenset[str]) -> bool:
+    """Whether ``text`` states a number and every one (years aside) carries one of ``units``
+    ("43.3%" for {"%"}; "160多万人", "近200名" for the measure words of people; not "3.9万个")."""
+    found = [m.unit for m in extract_numbers(text) if not m.is_year]
+    return bool(found) and all(u in units for u in found)
+
+
 def parse_number(text: str) -> float | None:
     """The value of a string that is one number ("3.9万", "二十七", "1,435", "twelve"), else None."""
     stripped = text.strip()

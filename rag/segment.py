@@ -35,8 +35,6 @@ from .errors import IndexCorruptError
 from .models import Article, Chunk, Section
 
 if TYPE_CHECKING:
-    import bm25s
-
     from .vectors import VectorConfig, VectorIndex
 
 SEGMENTS_DIR = "segments"
@@ -336,16 +334,40 @@ def connect_ro(path: Path) -> sqlite3.Connection:
     return db
 
 
-def load_bm25(path: Path, *, mmap: bool = False) -> "bm25s.BM25":
-    import bm25s
+@dataclass(frozen=True)
+class LexicalIndex:
+    """A segment's BM25 postings as bm25s saved them (``bm25/``): the term vocabulary and the
+    per-posting scores in compressed sparse columns (``indptr`` by term id, ``indices`` the chunk
+    rows, ``data`` the scores). bm25s builds and writes them at ingest; reading them takes numpy
+    and json alone, so a question never imports bm25s (nor the scipy and numba it brings: half a
+    second of a cold ``rag ask``)."""
 
-    return bm25s.BM25.load(str(path), load_corpus=False, mmap=mmap, show_progress=False)
+    vocab: dict[str, int]
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    num_docs: int
+
+
+def load_bm25(path: Path, *, mmap: bool = False) -> LexicalIndex:
+    """The postings bm25s saved in ``path`` (``params``/``vocab.index.json``, ``*.csc.index.npy``)."""
+    params = json.loads((path / "params.index.json").read_text(encoding="utf-8"))
+    vocab = json.loads((path / "vocab.index.json").read_text(encoding="utf-8"))
+    if not isinstance(params, dict) or not isinstance(vocab, dict):
+        raise ValueError(f"{path.name}: params.index.json and vocab.index.json must hold JSON objects")
+    mode = "r" if mmap else None
+    arrays = {name: np.load(path / f"{name}.csc.index.npy", allow_pickle=False, mmap_mode=mode)
+              for name in ("data", "indices", "indptr")}
+    num_docs = params.get("num_docs")
+    if not isinstance(num_docs, int) or isinstance(num_docs, bool):
+        raise ValueError(f"{path.name}/params.index.json: num_docs is {num_docs!r}, not a count of documents")
+    return LexicalIndex(vocab, arrays["data"], arrays["indices"], np.asarray(arrays["indptr"]), num_docs)
 
 
 class Segment:
     """A read-only, thread-safe view of one segment (shared by the generations that list it)."""
 
-    def __init__(self, path: Path, info: dict, vectors: "VectorIndex | None", bm25: "bm25s.BM25 | None",
+    def __init__(self, path: Path, info: dict, vectors: "VectorIndex | None", bm25: LexicalIndex | None,
                  db: sqlite3.Connection, verified: bool) -> None:
         self.path = path
         self.info = info
@@ -361,10 +383,10 @@ class Segment:
         self.info_sha256: str | None = None
         self._vocabulary: dict | None = None  # parsed vocabulary.json ({} when it holds none)
         if bm25 is not None:
-            self._vocab: dict[str, int] = bm25.vocab_dict
-            self._indptr = np.asarray(bm25.scores["indptr"])
-            self._indices = bm25.scores["indices"]
-            self._data = bm25.scores["data"]
+            self._vocab: dict[str, int] = bm25.vocab
+            self._indptr = bm25.indptr
+            self._indices = bm25.indices
+            self._data = bm25.data
 
     @classmethod
     def open(
@@ -393,7 +415,7 @@ class Segment:
             raise
         except (OSError, ValueError, KeyError, RuntimeError, sqlite3.Error, json.JSONDecodeError) as err:
             raise IndexCorruptError(f"Index segment {path} cannot be loaded: {err}. {REBUILD_HINT}") from err
-        if rows != n or (bm25 is not None and int(bm25.scores["num_docs"]) != n) or (
+        if rows != n or (bm25 is not None and bm25.num_docs != n) or (
             vector_index is not None and vector_index.ntotal != n
         ):
             db.close()
@@ -523,8 +545,8 @@ class Segment:
                 index.close()
             if info.get("bm25"):
                 bm25 = load_bm25(self.path / BM25_DIR)
-                if int(bm25.scores["num_docs"]) != n:
-                    problems.append(f"{self.path / BM25_DIR}: {bm25.scores['num_docs']} documents, segment says {n}")
+                if bm25.num_docs != n:
+                    problems.append(f"{self.path / BM25_DIR}: {bm25.num_docs} documents, segment says {n}")
             elif n:
                 problems.append(f"{self.path}: {n} chunks but no BM25 index")
             db = connect_ro(self.path / CHUNKS_DB)

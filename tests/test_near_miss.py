@@ -294,3 +294,18 @@ def test_a_count_of_people_is_not_answered_with_a_count_of_things(news, question
     # the page counts stations (12座), lines (12条) and kilometres, never people
     answer = news.ask(question)
     assert answer.refused, answer.answer
+
+
+def test_a_count_of_things_is_the_number_next_to_those_things(news):
+    # one sentence counts kilometres and stations, the next lines: the clause naming stations answers
+    answer = news.ask("How many stations does the northern section of Hangzhou Metro Line 3 have?")
+    assert not answer.refused, answer.answer
+    assert answer.short_answer == "12座"
+
+
+def test_the_passage_of_a_place_spelled_in_pinyin_is_retrieved_first(news):
+    # the metro page matches "metro lines and stations" best; the question asks about Jingning
+    # (静宁, bridged by pinyin), whose page the reader must see, or it refuses with "nothing about Jingning"
+    question = "How many metro lines and stations does Jingning have?"
+    assert "静宁" in news.retrieve(question, k=1)[0].chunk.text
+    assert "Jingning" not in news.ask(question).answer  # not "the archive has nothing about Jingning"

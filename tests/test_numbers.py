@@ -139,6 +139,30 @@ def test_counts_of_organisations_are_told_from_counts_of_people(text, other):
     assert counts_other_than(text, PERSON_MEASURE_WORDS) is other
 
 
+@pytest.mark.parametrize("text, share", [("43.3%", True), ("百分之五十", True), ("2023年的43.3%", True),
+                                         ("68,511", False), ("3.9万个", False), ("43.3%的家庭，共6万户", False), ("社工站", False)])
+def test_a_span_that_states_only_a_share(text, share):
+    from rag.numbers import counts_only
+
+    assert counts_only(text, frozenset({"%"})) is share
+
+
+@pytest.mark.parametrize(
+    "question, phrase",
+    [
+        ("How many social work stations does the archive mention?", "social work stations"),
+        ("How many departments jointly issued the guidelines?", "departments"),
+        ("How many registered volunteers are there in Shanghai?", "registered volunteers"),
+        ("how many of them won medals?", ""),
+        ("What is the number of stations?", ""),
+    ],
+)
+def test_what_a_how_many_question_counts(question, phrase):
+    from rag.answering.question import counted_phrase
+
+    assert counted_phrase(question) == phrase
+
+
 @pytest.mark.parametrize("text, other", [("95篇", True), ("20个", True), ("3个月", False), ("两个多月", False), ("两天", False), ("48小时", False)])
 def test_counts_of_things_are_told_from_stretches_of_time(text, other):
     from rag.numbers import DURATION_MEASURE_WORDS, counts_other_than

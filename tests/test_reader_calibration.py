@@ -88,6 +88,38 @@ def test_calibrate_fits_one_threshold_per_language_when_asked(tmp_path):
     assert Calibration.load(tmp_path / "calibration.json").threshold_for("en") == per.threshold_for("en")
 
 
+def test_near_misses_raise_the_threshold_without_moving_the_scorer():
+    """Unanswerable questions over pages of another topic get low scores and are refused at any
+    threshold; near-misses (written to look answerable from their paragraph) score like answers.
+    A near-miss set read with --near-miss weighs as much as the other set in the 20% of
+    unanswerable questions, so the threshold rises; the scorer itself is fitted without them."""
+    import random
+
+    from eval.calibrate import fit, summary
+
+    rng = random.Random(11)
+    questions = []
+    for i in range(300):  # answerable: right when the reader's score is high
+        logit = rng.uniform(-4, 3)
+        questions.append({"lang": "zh", "article": i % 6, "answerable": True, "set": "xquad",
+                          "rows": [{"f": {"lp": logit, "margin": logit, "inv_rank": 1.0}, "right": logit > -1.0}]})
+    for i in range(100):  # another topic: very low scores
+        logit = rng.uniform(-8, -5)
+        questions.append({"lang": "zh", "article": i % 6, "answerable": False, "set": "bundled",
+                          "rows": [{"f": {"lp": logit, "margin": logit, "inv_rank": 1.0}, "right": False}]})
+    near = []
+    for i in range(500):  # near-misses: scores like a middling answer
+        logit = rng.uniform(-2, 1)
+        near.append({"lang": "zh", "article": -1, "answerable": False, "set": "near-misses", "role": "near-miss",
+                     "rows": [{"f": {"lp": logit, "margin": logit, "inv_rank": 1.0}, "right": False}]})
+    without = fit(questions, language_bias=False, per_language=True, ranker=())
+    with_near = fit(questions + near, language_bias=False, per_language=True, ranker=())
+    assert (with_near.a, with_near.b, with_near.c) == (without.a, without.b, without.c)  # the scorer is the same
+    assert with_near.threshold_for("zh") > without.threshold_for("zh")
+    refused = summary(with_near, questions + near)["zh"]["refused_by_set"]
+    assert refused["bundled"] == 1.0 and refused["near-misses"] > summary(without, questions + near)["zh"]["refused_by_set"]["near-misses"]
+
+
 def test_the_threshold_of_the_question_language_decides(model):
     """The same passage and the same fact asked in both languages: with a threshold that only
     English answers must clear, the English one is refused (its confidence kept), the Chinese one

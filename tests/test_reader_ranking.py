@@ -444,6 +444,22 @@ def test_which_is_more_questions_name_their_two_things(question, language, first
 
 
 @pytest.mark.parametrize(
+    "question, first_question, second_question",
+    [
+        ("Does Jingning have more apple farms or more (online) fruit shops?",
+         "How many apple farms does Jingning have?", "How many (online) fruit shops does Jingning have?"),
+        ("In Xiamen, were there more runners or more volunteers?", "In Xiamen, how many runners?", "In Xiamen, how many volunteers?"),
+    ],
+)
+def test_each_count_is_asked_of_the_question_s_subject(question, first_question, second_question):
+    # "How many apple farms?" alone is asked of every place in the archive
+    from rag.answering.question import asked_alternatives
+
+    alt = asked_alternatives(question, "en")
+    assert (alt.first_question, alt.second_question) == (first_question, second_question)
+
+
+@pytest.mark.parametrize(
     "question, language",
     [("哪个省份的社工站最多？", "zh"), ("Are there more social workers than teachers?", "en"), ("How many more stations were built?", "en")],
 )

@@ -247,6 +247,51 @@ def test_the_translated_validation_articles_become_a_span_benchmark(tmp_path, ca
     assert "1 questions over 1 articles" in capsys.readouterr().out
 
 
+def test_near_misses_and_english_questions_join_the_benchmark_on_request(tmp_path, capsys):
+    """``--near-misses`` adds SQuAD 2.0's unanswerable questions of the same articles (a user asking
+    for the mayor over a paragraph on the capital must be refused); ``--english`` adds SQuAD's own
+    English wording of every question, tied by id, over the same Chinese paragraph."""
+    from eval import squad_zh
+    from eval.datasets import load_dataset
+
+    xdir, path, _ = _xquad_and_squad_zh(tmp_path)
+    english = tmp_path / "dev-v2.0.json"
+    english.write_text(json.dumps({"data": [{"paragraphs": [{"context": "Warsaw is the capital of Poland.", "qas": [
+        {"id": "x4", "question": "Warsaw is the capital of which country?", "answers": [{"text": "Poland", "answer_start": 25}]},
+        {"id": "n4", "question": "Who is the mayor of Warsaw?", "answers": [], "is_impossible": True}]}]}]}), encoding="utf-8")
+    out = tmp_path / "bench"
+    assert squad_zh.main(["--squad-zh", str(path), "--xquad-dir", str(xdir), "--min-article", "4", "--out", str(out),
+                          "--near-misses", "--english", str(english)]) == 0
+    items = {i.question: i for i in load_dataset(out / "qa.jsonl")}
+    assert set(items) == {"第4篇：华沙是哪国的首都？", "Warsaw is the capital of which country?",
+                          "第4篇：华沙的市长是谁？", "Who is the mayor of Warsaw?"}
+    assert not items["Who is the mayor of Warsaw?"].answerable and not items["第4篇：华沙的市长是谁？"].answerable
+    assert items["Warsaw is the capital of which country?"].expect == (("波兰",),)  # the Chinese span
+    assert items["Warsaw is the capital of which country?"].lang == "en"
+    assert "(2 of them unanswerable near-misses); 2 in English" in capsys.readouterr().out
+
+
+def test_english_questions_of_a_resplit_copy_are_tied_by_position_where_the_paragraph_matches(tmp_path):
+    """A copy of SQuAD's English dev set with new ids (re-split into dev and test halves) is tied by
+    article title and position, only where the paragraph's questions match the translation's one for
+    one: a paragraph that lost a question in translation gives no English question at all."""
+    from eval import squad_zh
+
+    xdir, path, _ = _xquad_and_squad_zh(tmp_path)
+    titles = {"data": [{"title": f"Article_{i}", "paragraphs": []} for i in range(5)]}
+    (xdir / "xquad.en.json").write_text(json.dumps(titles), encoding="utf-8")
+    q = lambda qid, text, answerable: {"id": qid, "question": text, "is_impossible": not answerable,  # noqa: E731
+                                       "answers": [{"text": "Poland", "answer_start": 25}] if answerable else []}
+    dev = {"data": [{"title": "Article_4", "paragraphs": [{"context": "…", "qas": [
+        q("h1", "Warsaw is the capital of which country?", True), q("h2", "Who is the mayor of Warsaw?", False)]}]}]}
+    test = {"data": [{"title": "Article_2", "paragraphs": [{"context": "…", "qas": [  # one question fewer
+        q("h3", "Warsaw is the capital of which country?", True)]}]}]}
+    (tmp_path / "dev.json").write_text(json.dumps(dev), encoding="utf-8")
+    (tmp_path / "test.json").write_text(json.dumps(test), encoding="utf-8")
+    english = squad_zh.english_questions([tmp_path / "dev.json", tmp_path / "test.json"], path, xdir)
+    assert english == {"x4": "Warsaw is the capital of which country?", "n4": "Who is the mayor of Warsaw?"}
+
+
 def test_the_benchmark_writer_names_a_missing_input(tmp_path, capsys):
     from eval import squad_zh
 

@@ -110,6 +110,24 @@ def test_bm25_over_segments_uses_whole_index_frequencies(tmp_path):
         np.testing.assert_allclose([s for _, s in got], [s for _, s in want], rtol=0.35)
 
 
+def test_searching_an_index_needs_neither_bm25s_nor_scipy(tmp_path):
+    """bm25s writes each segment's postings at ingest; a question reads them with numpy alone, so a
+    cold `rag ask` does not pay for importing bm25s, scipy and numba (half a second on 2 cores)."""
+    one_commit_per_file(tmp_path / "index")
+    code = (
+        "import sys\n"
+        "from rag.lexical import analyze\n"
+        "from rag.store import IndexStore\n"
+        "import rag.answering.reader.model\n"
+        f"store = IndexStore.open({str(tmp_path / 'index')!r})\n"
+        "hits = store.search_lexical(analyze('社会工作站'), 3)\n"
+        "print(store.chunk(hits[0][0]).text)\n"
+        "print(sorted(m for m in ('bm25s', 'scipy', 'numba') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out.splitlines() == ["内蒙古自治区已建成850个社会工作站。", "[]"]
+
+
 def test_optimize_drops_deleted_rows_and_keeps_answers(tmp_path):
     index_dir = tmp_path / "index"
     vectors = one_commit_per_file(index_dir)

@@ -266,7 +266,7 @@ _ZH_OR_MORE = re.compile(
     r"^(?P<head>.*?)(?P<a>[^，,。？?；;：:、]{1,24}?)(?:更|较)?(?P<d>多|少)还是(?P<b>[^，,。？?；;：:、]{1,24}?)(?:更|较)?(?:多|少)"
 )
 _EN_MORE_OR = re.compile(
-    r"\b(?P<d>more|fewer|less)\s+(?P<a>[\w'’\- ]{2,40}?)\s+or\s+(?:(?:more|fewer|less)\s+)?(?P<b>[\w'’\- ]{2,40}?)"
+    r"\b(?P<d>more|fewer|less)\s+(?P<a>[\w'’\-() ]{2,40}?)\s+or\s+(?:(?:more|fewer|less)\s+)?(?P<b>[\w'’\-() ]{2,40}?)"
     r"(?=\s*(?:[?,.;:]|$)|\s+(?:in|at|on|for|during|across|among|within|by|under|over|of|this|last|next|that|so|than|since|after|before)\b)",
     re.I,
 )
@@ -292,8 +292,16 @@ def asked_alternatives(text: str, language: str) -> Alternatives | None:
         head = text[: m.start()]
         lead = head[: head.rfind(",") + 1].strip() if "," in head else ""  # "In Inner Mongolia's …, were there"
 
+        # "Does Dingxi have more X or more Y": each count is asked of the same subject
+        asked = re.fullmatch(r"\s*(?:[^,]*,\s*)?(?P<aux>do|does|did|will|would|can|could)\s+(?P<subject>.+?)\s+(?P<verb>[a-z]+)\s*",
+                             head, re.I)
+
         def ask(thing: str) -> str:
-            text = f"{lead} how many {thing} {tail}".strip().rstrip(",") + "?"
+            if asked:
+                text = f"{lead} how many {thing} {asked['aux'].lower()} {asked['subject']} {asked['verb']} {tail}"
+            else:
+                text = f"{lead} how many {thing} {tail}"
+            text = re.sub(r"\s+", " ", text).strip().rstrip(",") + "?"
             return text[0].upper() + text[1:]
 
         more = m.group("d").lower() not in ("fewer", "less", "smaller", "lower")
@@ -350,6 +358,27 @@ def asked_unit(text: str, language: str) -> str:
     if m:
         return m.group(1)
     return ""
+
+
+_NOT_COUNTED = (  # words after "how many" that are not the thing counted
+    r"of|more|less|fewer|do|does|did|are|is|was|were|have|has|had|will|can|could|would|should|there|in|on|at|for|"
+    r"to|by|with|from|than|and|or|that|which|who|the|a|an|its|their|[a-z'-]+ly"
+)
+
+
+def counted_phrase(text: str) -> str:
+    """The words an English "how many" question counts: those after "how many" up to its verb
+    ("How many social work stations does …" -> "social work stations"; "how many departments
+    jointly issued …" -> "departments"); "" for other questions."""
+    m = re.search(r"\bhow many ((?:[a-z][a-z'-]*\s*){1,5})", text.lower())
+    if not m:
+        return ""
+    words = []
+    for w in m.group(1).split():
+        if re.fullmatch(_NOT_COUNTED, w):
+            break
+        words.append(w)
+    return " ".join(words)
 
 
 def count_parts(text: str) -> int:

@@ -34,6 +34,7 @@ from ...numbers import (
     DURATION_MEASURE_WORDS,
     PERSON_MEASURE_WORDS,
     asked_comparison,
+    counts_only,
     counts_other_than,
     extract_numbers,
     is_calendar_date,
@@ -47,6 +48,7 @@ from ..question import (
     asked_titles,
     asks_yes_no,
     count_parts,
+    counted_phrase,
     deputy_spans,
     names_title,
     negated,
@@ -59,6 +61,7 @@ from .ranking import QuestionView, base_features, bigram_share, candidate_featur
 
 _SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
 _CLAUSE_END = re.compile(r"[，,；;：:]")
+_CLAUSE_OR_SENTENCE = re.compile(r"[，,；;：:。！？!?\n]")
 _EDGE = "，,。．.、；;：:！!？?“”\"'‘’「」『』（）()《》〈〉[]【】 \n\t"
 
 
@@ -258,7 +261,38 @@ class ReaderAnswerer(Answerer):
             family = next((f for f in (PERSON_MEASURE_WORDS, DURATION_MEASURE_WORDS) if view.unit in f), None)
             if family is not None and count_parts(question) == 1:  # "how many activities, and how many people"
                 ranked = [c for c in ranked if not counts_other_than(c.text, family)]
+            if language == "en" and not view.unit and count_parts(question) == 1:
+                ranked = self._counted_here(question, ranked)
         return ranked
+
+    def _counted_here(self, question: str, ranked: list[Candidate]) -> list[Candidate]:
+        """An English "how many <things>" is answered with the number whose clause names those
+        things, when one passes the threshold: a Chinese number stands next to the noun it counts
+        ("已建成乡镇（街道）社工站3.9万个" for "How many social work stations …", not "社会工作服务机构
+        1.9万家" before it in the same sentence). Only the glossary's renderings choose (curated: a
+        dictionary gloss of "digits" is too loose to pick a clause by); a span that runs over a
+        clause is not in one, and a share is no count. Nothing is refused for it: when no such
+        number passes the threshold, the order stays."""
+        phrase = counted_phrase(question)
+        if not phrase or not ranked or self._context is None:
+            return ranked
+        groups, _ = self._context(question)
+        forms = {f for g in groups if g.source == "glossary" and g.english in phrase for f in g.chinese}
+        if not forms:
+            return ranked
+
+        def names_it(c: Candidate) -> bool:
+            if _CLAUSE_OR_SENTENCE.search(c.text.strip(_EDGE)) or counts_only(c.text, frozenset({"%"})):
+                return False  # over a clause, or a share ("43.3%的家庭") where a count is asked
+            text = c.passage.chunk.text
+            lo = max((m.end() for m in _CLAUSE_OR_SENTENCE.finditer(text, 0, c.start)), default=0)
+            hi = _CLAUSE_OR_SENTENCE.search(text, c.end)
+            return any(f in text[lo : hi.start() if hi else len(text)] for f in forms)
+
+        if names_it(ranked[0]):
+            return ranked
+        best = next((c for c in ranked if names_it(c) and c.confidence >= self.threshold("en")), None)
+        return ranked if best is None else [best] + [c for c in ranked if c is not best]
 
     def _bridged(self, question: str) -> str:
         """An English question with the Chinese forms of its terms appended (the retrieval bridge:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.special import erf
 
 from ...errors import ModelFileError
 from .encoder_weights import E5Image
@@ -162,6 +161,8 @@ def _embed(image: E5Image, extras: dict[str, np.ndarray], ids: np.ndarray) -> np
 
 def _encode(layers: list[_Layer], x: np.ndarray, keep: np.ndarray, heads: int, eps: float) -> np.ndarray:
     """Post-LN transformer layers (BERT/XLM-R) over a padded batch ``x`` (B, T, H)."""
+    from scipy.special import erf  # the numpy reader only: the ONNX one answers without scipy
+
     B, T, H = x.shape
     mask = np.where(keep, 0.0, -1e4).astype(np.float32)[:, None, None, :]
     hd = H // heads
