@@ -480,3 +480,20 @@ def test_a_which_is_more_question_names_the_larger_with_both_numbers(model):
     en = reader.answer("Were there more new projects or completed projects in the first three quarters?",
                        [_passage(text)], language="en")
     assert en.short_answer == "More new projects" and "8600" in en.answer
+
+
+def test_two_counts_asked_in_two_clauses_are_read_each_on_its_own(model):
+    """"How many …, and how many …?" in English: the second count stands in another passage, so
+    each clause is read as its own question and the answer gives both."""
+    from rag.answering.reader.answerer import _english_parts
+
+    runners = _passage("1月7日，2024厦门马拉松赛在环岛路鸣枪起跑，来自42个国家和地区的3万名跑者参赛。", "run.txt", 1)
+    helpers = _passage("赛事组委会介绍，本届赛事共招募志愿者5000名，分布在沿途各个服务点。", "help.txt", 2)
+    question = "How many runners took part in the Xiamen Marathon, and how many volunteers did the organisers recruit?"
+    assert _english_parts(question) == ["How many runners took part in the Xiamen Marathon?",
+                                        "How many volunteers did the organisers recruit?"]
+    answer = ReaderAnswerer(model=model, min_confidence=0.0).answer(question, [runners, helpers], language="en")
+    assert not answer.refused
+    assert "3万名" in answer.answer and "5000名" in answer.answer
+    assert _english_parts("How many stations and how many lines does the metro have?") == [
+        "How many stations and how many lines does the metro have?"]  # one clause: its subject is at the end

@@ -339,7 +339,9 @@ class ReaderAnswerer(Answerer):
         passages = self._naming_passages(question, language, passages[: self.read_k])
         if not passages:
             return [], [], refusal(question, language, self.mode, confidence=0.0)
-        parts = [self._bridged(p) if language == "en" else p for p in _sub_questions(question)]
+        parts = _sub_questions(question)
+        if language == "en":
+            parts = [self._bridged(q) for p in parts for q in _english_parts(p)]
         return parts, passages, None
 
     def _answer(self, question, passages, *, language, history):
@@ -494,6 +496,19 @@ class ReaderAnswerer(Answerer):
         found = [(first, first.confidence), (second, second.confidence)]
         return self._compose(question, language, found, confidence, lead=winner, labels=names,
                              short_answer=winner)
+
+
+_AND_HOW = re.compile(r",\s*and\s+(?=how\s+(?:many|much|long)\b)", re.I)  # a clause each (not "how many X and how many Y does …")
+
+
+def _english_parts(question: str) -> list[str]:
+    """An English question asking two counts in one sentence ("How many person-times …, and how
+    many social work staff has it taken on …?") as two questions, each read on its own: the two
+    values may stand in different passages."""
+    pieces = [p.strip(" ,?") for p in _AND_HOW.split(question)]
+    if len(pieces) < 2 or not all(pieces):
+        return [question]
+    return [p[0].upper() + p[1:] + "?" for p in pieces]
 
 
 SENTENCE_SOURCES = 5  # the best spans whose sentences are offered for why / how questions
