@@ -52,6 +52,7 @@ from typing import Sequence
 import numpy as np
 
 from rag.answering.reader.calibration import CALIBRATION, Calibration, Scorer
+from rag.errors import InputError
 from rag.settings import load_settings
 
 from .datasets import QAItem, load_dataset
@@ -403,6 +404,19 @@ def main(argv: list[str] | None = None) -> int:
                 ap.error(f"--reason-set {spec!r}: give FILE, FILE@even or FILE@odd")
             if not Path(file).is_file():
                 ap.error(f"{flag} {spec}: no such file (give a QA JSON-lines file, e.g. ../shared/benchmarks/cmrc2018-trial/qa.jsonl)")
+    near_misses = {}  # read before anything else, so a bad file is named at once
+    for spec in args.near_miss:
+        file, _, where = spec.partition("@")
+        corpus = Path(where) if where else Path(file).parent / "corpus"
+        if not corpus.is_dir():
+            ap.error(f"--near-miss {spec}: no corpus folder {corpus.name!r} (give FILE@DIR with the pages its questions were written over)")
+        try:
+            items = [i for i in load_dataset(Path(file), skip_invalid=True, warn=_warn) if not i.answerable]
+        except InputError as err:
+            ap.error(f"--near-miss {spec}: {err}")
+        if not items:
+            ap.error(f"--near-miss {spec}: no unanswerable question in {Path(file).name} (write them with eval.squad_zh --near-misses)")
+        near_misses[spec] = (Path(file), corpus, items)
     ranked = tuple(x for x in args.ranker.split(",") if x and x != "none")
     if any(x not in LANGUAGES for x in ranked):
         ap.error(f"--ranker {args.ranker!r}: give languages among {', '.join(LANGUAGES)} (comma-separated) or 'none'")
@@ -444,17 +458,10 @@ def main(argv: list[str] | None = None) -> int:
             pipeline = prepare_product(base.replace(home=args.home / f"unans-{corpus.name}"), [corpus], None, set())
             answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
             questions += _features(pipeline, answerer, items, f"unanswerable over {corpus.name}", False, args.as_read, args.top, spans_for)
-        for spec in args.near_miss:
-            file, _, where = spec.partition("@")
-            corpus = Path(where) if where else Path(file).parent / "corpus"
-            if not corpus.is_dir():
-                ap.error(f"--near-miss {spec}: no corpus folder {corpus.name!r} (give FILE@DIR with the pages its questions were written over)")
-            items = [i for i in load_dataset(Path(file), skip_invalid=True, warn=_warn) if not i.answerable]
-            if not items:
-                ap.error(f"--near-miss {spec}: no unanswerable question in {Path(file).name} (write them with eval.squad_zh --near-misses)")
+        for spec, (file, corpus, items) in near_misses.items():
             pipeline = prepare_product(base.replace(home=args.home / f"near-miss-{corpus.name}"), [corpus], None, set())
             answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
-            read = _features(pipeline, answerer, items, f"near-misses over {Path(file).parent.name}", False, args.as_read, args.top, spans_for)
+            read = _features(pipeline, answerer, items, f"near-misses over {file.parent.name}", False, args.as_read, args.top, spans_for)
             questions += [{**q, "role": "near-miss"} for q in read]
         names = [p.parent.name for p in args.answerable]
         if args.features:

@@ -170,3 +170,20 @@ def test_language_term_moves_only_that_language(model):
     zh0 = plain.answer(QUESTIONS["zh"], passages, language="zh")
     zh1 = lowered.answer(QUESTIONS["zh"], passages, language="zh")
     assert zh1.confidence == zh0.confidence
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\xd9\xff binary", "{\"id\": \"a\"}\n".encode("gbk")])
+def test_a_bad_near_miss_file_is_named_before_anything_is_read(tmp_path, capsys, content):
+    from eval.calibrate import main
+
+    (tmp_path / "nm" / "corpus").mkdir(parents=True)
+    (tmp_path / "nm" / "qa.jsonl").write_bytes(content)
+    answerable = tmp_path / "bench" / "qa.jsonl"
+    answerable.parent.mkdir()
+    answerable.write_text('{"id":"q","lang":"zh","question":"华沙是哪国首都？","type":"entity","expect":[["波兰"]],'
+                          '"doc":"x.txt","evidence":"波兰"}\n', encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["--home", str(tmp_path / "home"), "--answerable", str(answerable),
+              "--near-miss", str(tmp_path / "nm" / "qa.jsonl"), "--out", str(tmp_path / "cal.json")])
+    assert "--near-miss" in capsys.readouterr().err
+    assert not (tmp_path / "home").exists() and not (tmp_path / "cal.json").exists()
