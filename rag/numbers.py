@@ -134,6 +134,22 @@ def is_calendar_date(text: str) -> bool:
     return bool(t) and bool(_CALENDAR_DATE.fullmatch(t)) and bool(re.search(r"[年月日号]|[A-Za-z]", t))
 
 
+_YEAR_RANGE = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年?\s*(?:至|到|~|～|－|—|-)\s*(?:\d{4}|[〇零一二三四五六七八九]{4})年?")
+_ORDINAL = re.compile(r"第\s*[0-9０-９〇零一二两三四五六七八九十百千]+")
+
+
+def states_quantity(text: str) -> bool:
+    """Whether ``text`` states a quantity besides dates and ordinals: "2023年", "6月29日,2023年" or
+    "4月26日上午，作为第一站" answers no "how many" or "how long", "3.9万个", "两天" and the stretch
+    "1998年至2002年" do (loosely, as :func:`states_number`)."""
+    if is_calendar_date(text):
+        return False
+    rest = _ORDINAL.sub(" ", text)
+    dated = r"[年月日号]|[A-Za-z]" if not _YEAR_RANGE.search(text) else r"[月日号]|[A-Za-z]"  # "1998年至2002年": a stretch
+    rest = _CALENDAR_DATE.sub(lambda m: " " if re.search(dated, m.group()) else m.group(), rest)
+    return states_number(rest)
+
+
 def counts_other_than(text: str, family: frozenset[str]) -> bool:
     """Whether every number ``text`` states carries a measure word, none of them one of ``family``
     (people: "13家", "850个", not "近200名", "3万", "3500余人次"; time: "95篇", not "3个月")."""
@@ -144,6 +160,27 @@ def counts_other_than(text: str, family: frozenset[str]) -> bool:
         month = m.unit == "个" and text[m.end :].lstrip("多余").startswith("月")  # 3个月, 两个多月
         units.append("个月" if month else m.unit)
     return bool(units) and all(u and u != "%" and u not in family for u in units)
+
+
+_SHARE = re.compile(
+    r"[%％‰]|百分之|千分之|[0-9０-９一二三四五六七八九十两几]\s*成(?![员为立功果绩本都市])|[0-9０-９一二三四五六七八九十]分之|"
+    r"一半|过半|大半|半数|[0-9０-９]+(?:\.[0-9]+)?\s*[:：比]\s*[0-9０-９]|"
+    r"\b(?:percent|per\s*cent|half|quarters?|thirds?)\b", re.I)
+
+
+def states_share(text: str) -> bool:
+    """Whether ``text`` states a share or a ratio ("63.7%", "百分之九十", "七成", "三分之一", "一半以上",
+    "20比1", "1：7", "half"): the answer to "what share / 比例", which "130万" or "850个" is not."""
+    return bool(_SHARE.search(text))
+
+
+_MONEY = re.compile(r"元|美金|英镑|法郎|卢布|港币|块钱|[$€£¥￥]|\b(?:yuan|rmb|dollars?|euros?|pounds?|francs?|yen)\b", re.I)
+
+
+def states_money(text: str) -> bool:
+    """Whether ``text`` states a sum of money ("400元", "500万美元", "$5 million", "3亿欧元"): the
+    answer to "how much funding / what salary", which "超过130万" (people) is not."""
+    return bool(_MONEY.search(text))
 
 
 def counts_only(text: str, units: frozenset[str]) -> bool:

@@ -136,6 +136,8 @@ def cedict():
         ("How many cars did Toyota sell?", "丰田汽车公司", "本田汽车公司"),
         ("How many social workers are there in New York?", "纽约市", "北京市"),
         ("What did Barack Obama say?", "奥巴马说", "特朗普说"),
+        # a hyphenated word inside a longer name is looked up as written, not only its parts
+        ("Which Sun Yat-sen University professor spoke?", "中山大学教授梁玉成", "北京大学教授刘志民"),
     ],
 )
 def test_full_dictionary_names(cedict, question, present, absent):
@@ -309,3 +311,22 @@ def test_the_passage_of_a_place_spelled_in_pinyin_is_retrieved_first(news):
     question = "How many metro lines and stations does Jingning have?"
     assert "静宁" in news.retrieve(question, k=1)[0].chunk.text
     assert "Jingning" not in news.ask(question).answer  # not "the archive has nothing about Jingning"
+
+
+def test_the_passage_naming_the_asked_place_is_read_even_when_retrieved_fourth(news):
+    """The reader reads three passages; when the only one naming the place asked about (Jingning,
+    spelled in pinyin) comes fourth, it is read instead of answering "the articles don't say"."""
+    from dataclasses import replace
+
+    question = "How many fruit-growing households in Jingning sell apples online?"
+    reader = news.answerer("extractive")
+    found = news.retrieve(question, k=10)
+    jingning = next(p for p in found if "静宁" in p.chunk.text)
+    others = [p for p in found if "静宁" not in p.chunk.text and "静宁" not in p.chunk.title]
+    assert len(others) >= 2
+    ranked = [replace(p, rank=i + 1) for i, p in enumerate(others[:2] + [others[0], jingning])]
+    ranked[2] = replace(ranked[2], chunk=replace(ranked[2].chunk, chunk_id="copy#0#9"))  # a third passage without it
+    _, read, refused = reader.prepare(question, ranked, "en")
+    assert refused is None and [p.chunk.chunk_id for p in read] == [jingning.chunk.chunk_id]
+    answer = reader.answer(question, ranked, language="en")
+    assert not answer.refused and "3.8万户" in answer.answer

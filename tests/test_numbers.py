@@ -176,3 +176,45 @@ def test_a_date_is_told_from_a_duration_or_a_count(text, date):
     from rag.numbers import is_calendar_date
 
     assert is_calendar_date(text) is date
+
+
+@pytest.mark.parametrize("text, share", [
+    ("63.7%", True), ("百分之九十", True), ("七成以上", True), ("三分之一", True), ("一半以上", True), ("20比1", True),
+    ("约为1：7", True), ("about half of them", True), ("12 percent", True),
+    ("130万", False), ("850个", False), ("建成了社工站", False), ("3.9万个成员", False),
+])
+def test_a_share_is_told_from_a_count(text, share):
+    from rag.numbers import states_share
+
+    assert states_share(text) is share
+
+
+@pytest.mark.parametrize("text, quantity", [
+    ("两天", True), ("3.9万个", True), ("1998年至2002年", True), ("约22平方公里", True),
+    ("2023年", False), ("4月26日上午，作为本次调研活动的第一站", False), ("June 29", False), ("第二", False),
+])
+def test_a_quantity_is_more_than_a_day_or_an_ordinal(text, quantity):
+    from rag.numbers import states_quantity
+
+    assert states_quantity(text) is quantity
+
+
+@pytest.mark.parametrize("question, language, share, rank", [
+    ("What share of the nurses are men?", "en", True, False), ("What percentage of voters turned out?", "en", True, False),
+    ("What does an MSP share with the Commons?", "en", False, False), ("男护士占比是多少？", "zh", True, False),
+    ("通过人数的比例在全省排第几？", "zh", False, True), ("How many nurses are there?", "en", False, False),
+])
+def test_questions_asking_a_share_or_a_rank(question, language, share, rank):
+    from rag.answering.question import asks_rank, asks_share
+
+    assert asks_share(question, language) is share and asks_rank(question) is rank
+
+
+@pytest.mark.parametrize("text, money", [
+    ("400元", True), ("500万美元的现金", True), ("$5 million", True), ("3亿欧元", True), ("2 million yuan", True),
+    ("超过130万", False), ("850个", False), ("12 percent", False),
+])
+def test_a_sum_of_money_is_told_from_a_count(text, money):
+    from rag.numbers import states_money
+
+    assert states_money(text) is money

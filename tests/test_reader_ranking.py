@@ -497,3 +497,113 @@ def test_two_counts_asked_in_two_clauses_are_read_each_on_its_own(model):
     assert "3万名" in answer.answer and "5000名" in answer.answer
     assert _english_parts("How many stations and how many lines does the metro have?") == [
         "How many stations and how many lines does the metro have?"]  # one clause: its subject is at the end
+
+
+def test_a_share_is_answered_with_a_share_and_a_size_with_a_quantity(model):
+    """"What share" wants a percentage or a ratio, not the head count next to it; "what salary" a
+    sum of money; "规模有多大" an amount, not the day the fund was set up. When the passage gives none, the question is
+    refused instead of answered with its neighbour."""
+    from rag.answering.question import question_kind
+
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    counts = _passage("据市卫健委统计，全市注册护士已超过2.6万名，其中男护士约1800名，分布在全市各级医院。")
+    shares = _passage("据市卫健委统计，全市注册护士已超过2.6万名，其中男护士占比约为6.9%，比五年前提高了两个百分点。")
+    for question, language in (("What share of the city's registered nurses are men?", "en"), ("男护士在注册护士中的占比是多少？", "zh")):
+        assert reader.answer(question, [counts], language=language).refused, question
+        answer = reader.answer(question, [shares], language=language)
+        assert not answer.refused and "6.9%" in answer.short_answer, question
+    assert reader.answer("What is the average monthly salary of the city's nurses?", [counts], language="en").refused
+    paid = _passage("据市卫健委统计，全市注册护士的平均月薪为8600元，比五年前提高了两成。")
+    assert "8600元" in reader.answer("What is the average monthly salary of the city's nurses?", [paid], language="en").short_answer
+    founded = _passage("2021年5月12日，这只乡村教育基金在第一届乡村教育论坛上设立，由市教育局负责管理。")
+    sized = _passage("这只乡村教育基金由市教育局负责管理，目前基金规模已达3.2亿元，资助了两百多所乡村学校。")
+    assert reader.answer("乡村教育基金目前的规模有多大？", [founded], language="zh").refused
+    assert "3.2亿元" in reader.answer("乡村教育基金目前的规模有多大？", [sized], language="zh").short_answer
+    assert question_kind("大桥有多长？", "zh") == question_kind("How far is the airport from the city?", "en") == "number"
+    assert "number" not in {question_kind(q, "zh") for q in ("这项政策产生了多大的影响？", "许多大学参加了吗？", "他多久回一次家？")}
+
+
+def test_a_rank_question_is_answered_with_the_rank(model):
+    """"比例在全省排第几" asks for a place in a ranking: the ordinal is the answer, not a share."""
+    text = "今年全市共有1426人通过考试，通过人数占全市人口的比例居全省第二，仅次于省会城市。"
+    answer = ReaderAnswerer(model=model, min_confidence=0.0).answer("通过人数占人口的比例在全省排第几？", [_passage(text)], language="zh")
+    assert not answer.refused and "第二" in answer.short_answer
+
+
+def test_a_count_of_people_is_not_answered_with_organisations_cut_before_their_measure_word(model):
+    """"How many volunteers": the passage counts hospitals and communities only, so the question is
+    refused (a span ending on "23" still counts the "个社区" that follow it in the passage)."""
+    text = "组委会将组织12家医疗机构与沿线全部23个社区合作，为参赛选手提供医疗和补给服务。"
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    assert reader.answer("How many volunteers will the organisers recruit?", [_passage(text)], language="en").refused
+    assert reader.answer("组委会将招募多少名志愿者？", [_passage(text)], language="zh").refused
+
+
+@pytest.mark.parametrize("text, span, whole", [
+    ("核心保护区面积约22平方公里，缓冲区另有15平方公里。", "22平方公里", "约22平方公里"),
+    ("来自各地的近200名专家学者参加了论坛。", "200名", "近200名"),
+    ("The city has more than 1.3 million residents.", "1.3 million", "more than 1.3 million"),
+    ("离他最近200米的地方", "200米", "200米"),  # 最近 is "nearest", no qualifier
+    ("全市共22个社区参与。", "22个", "22个"),
+])
+def test_a_number_keeps_the_qualifier_the_passage_gives_it(text, span, whole):
+    from rag.answering.reader.answerer import _with_qualifier
+
+    start = text.index(span)
+    assert text[_with_qualifier(text, start, start + len(span)) : start + len(span)] == whole
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("男护士的占比是多少？", "number"), ("赞成的比例为多少？", "number"), ("决赛的最终比分是多少？", "number"),
+    ("今年的游客比去年多吗？", "comparison"), ("主队和客队相比，谁的得分高？", "comparison"),
+])
+def test_the_bi_of_a_share_or_a_score_is_no_comparison(question, kind):
+    from rag.answering.question import question_kind
+
+    assert question_kind(question, "zh") == kind
+
+
+def test_a_count_is_asked_of_the_place_the_question_names(model):
+    """"How many … does Kunshan have": the province's total, whose clause names the province and
+    mentions the city only afterwards, is not the city's count; the city's own clause is."""
+    province = _passage("截至去年底，江苏省已建成养老服务站1280个，覆盖率达到91%，其中昆山、太仓实现全覆盖。")
+    city = _passage("截至去年底，江苏省已建成养老服务站1280个。昆山市建成养老服务站46个，实现全覆盖。")
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    for question, language in (("昆山市建成了多少个养老服务站？", "zh"), ("江苏省建成了多少个养老服务站？", "zh")):
+        assert not reader.answer(question, [city], language=language).refused, question
+    assert "46个" in reader.answer("昆山市建成了多少个养老服务站？", [city], language="zh").short_answer
+    assert "1280个" in reader.answer("江苏省建成了多少个养老服务站？", [province], language="zh").short_answer
+    assert reader.answer("昆山市建成了多少个养老服务站？", [province], language="zh").refused
+
+
+def test_a_coverage_rate_is_a_share_and_a_year_is_no_duration(model):
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    counts = _passage("全县共建成村级卫生室47个，另有12个正在建设。")
+    assert reader.answer("全县村级卫生室的覆盖率是多少？", [counts], language="zh").refused
+    dated = _passage("6月29日,2023年全省乡村教育论坛在兰州开幕，来自各地的代表参加了会议。")
+    assert reader.answer("这次论坛筹备了多长时间？", [dated], language="zh").refused
+
+
+def test_an_office_is_held_in_the_organisation_the_question_asks_about(model):
+    """"Who is the party secretary of Suzhou?" is not the party secretary of Suzhou's transport
+    bureau; asked about the bureau, he is. A name right after another office ("顾问委员会主任委员")
+    holds that office, not the one asked ("校长"); an "执行校长" is not the 校长."""
+    from rag.answering.question import asked_titles, office_elsewhere, titled_otherwise
+
+    bureau = "在苏州市交通运输局党委书记、局长王立新的陪同下，调研组先后走访了三个公交枢纽。"
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    assert reader.answer("苏州市的党委书记是谁？", [_passage(bureau)], language="zh").refused
+    assert reader.answer("Who is the Communist Party secretary of Suzhou city?", [_passage(bureau)], language="en").refused
+    assert "王立新" in reader.answer("苏州市交通运输局的党委书记是谁？", [_passage(bureau)], language="zh").short_answer
+    at = bureau.index("王立新")
+    assert office_elsewhere("苏州市的党委书记是谁？", bureau, at, at + 3, {"书记"})
+    assert not office_elsewhere("苏州市交通运输局的党委书记是谁？", bureau, at, at + 3, {"书记"})
+    # an English question bridged loosely ("Normal University" -> 大学) still asks about the university
+    university = "江南师范大学党委书记张军在致辞时介绍，学校社会工作专业已有三十年历史。"
+    at = university.index("张军")
+    assert not office_elsewhere("Who is the Party secretary of Jiangnan Normal University? 书记 大学 正常", university, at, at + 2, {"书记"})
+    school = "江南大学顾问委员会主任委员刘明，江南大学副书记、校长陈华等出席了开学典礼。"
+    answer = reader.answer("江南大学的校长是谁？", [_passage(school)], language="zh")
+    assert not answer.refused and "陈华" in answer.short_answer and "刘明" not in answer.short_answer
+    assert titled_otherwise(school, school.index("刘明"), {"校长"}) and not titled_otherwise(school, school.index("陈华"), {"校长"})
+    assert asked_titles("江南大学的执行校长是谁？") == {"执行校长"} and titled_otherwise(school, school.index("陈华"), {"执行校长"})

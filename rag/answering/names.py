@@ -245,7 +245,8 @@ class Dictionary:
         text = self._load()
         cap = [w[:1].upper() + w[1:] for w in words]
         lines: set[int] = set()
-        for phrase in dict.fromkeys((" ".join(cap), "-".join(cap), " ".join(cap).replace(" ", "-"))):
+        hyphened = " ".join(w.replace(" ", "-") for w in cap)  # a hyphenated word as written: "Sun Yat-sen University"
+        for phrase in dict.fromkeys((" ".join(cap), "-".join(cap), " ".join(cap).replace(" ", "-"), hyphened)):
             needle = phrase.encode("ascii", "ignore")
             if not needle:
                 continue

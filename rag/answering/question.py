@@ -32,7 +32,11 @@ EN_STOPWORDS = {
 }
 EN_ASK_WORDS = {"people", "persons", "number", "year", "date", "day", "time", "total", "amount", "percentage", "proportion", "share", "rate", "name", "names", "many", "much", "count"}
 MEASURE_WORDS = "个家人名所篇次项条位支届期天年月日元岁座处件份场批"
-_PLACE_SUFFIX = re.compile(rf"(?:在|于|到|赴|落户)([{HAN}]{{1,10}}?(?:自治区|特别行政区|省|市|县|区|镇|乡|村|州|旗|街道))")
+# administrative suffixes of Chinese place names, longest first
+PLACE_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "街道", "省", "市", "县", "区", "镇", "乡", "村", "州", "旗", "盟")
+_SUFFIX_ALT = "|".join(PLACE_SUFFIXES)
+_PLACE_SUFFIX = re.compile(rf"(?:在|于|到|赴|落户)([{HAN}]{{1,10}}?(?:{_SUFFIX_ALT}))")
+_PLACE_TAIL = re.compile(f"(?:{_SUFFIX_ALT})$")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
 
@@ -67,13 +71,48 @@ class ParsedQuestion:
 
 
 # --------------------------------------------------------------------------- kind
+# 规模有多大, 有多长, 多久, 多大年纪: a size, a length, a duration or an age, i.e. a number (not 多大的影响,
+# 多大程度, 许多大学, 多久…一次: how often)
+_HOW_MUCH_ZH = re.compile(
+    r"多久(?!.{0,8}一次)|多长时间|有多[大高长远深宽厚重](?![的程])|(?<![许很众诸])多[大高长远深宽厚](?=[？?。！\s]*$|年纪|岁数)")
+# "what share of", "比例", "占比": the answer is a share or a ratio (rag.numbers.states_share), unless
+# the question asks for a rank ("比例在全省排第几")
+_SHARE_EN = re.compile(r"\bwhat (?:percentage|percent|proportion|share|fraction)\b|\bhow many percent\b|"
+                       r"\b(?:percentage|proportion|share|fraction) of\b", re.I)
+_SHARE_ZH = re.compile(r"百分之几|百分比|比例|占比|比重|几成|覆盖率|(?<![汇频功速])率(?:是|为|达到?|有)?多少")
+_RANK = re.compile(r"第几|排名|名次|排第|\brank|\bplace\b|\bposition\b", re.I)
+
+
+@lru_cache(maxsize=1024)
+def places_in(text: str, administrative: bool = False) -> frozenset[str]:
+    """The places jieba tags in ``text`` (an English question's bridged Chinese terms included),
+    without their administrative suffix (廊坊市 -> 廊坊); ``administrative``: only those written
+    with one (河北省, not 苏木, the Mongolian word for a township that jieba also tags as a place)."""
+    if not re.search(f"[{HAN}]", text):
+        return frozenset()
+    words = [p.word for p in _posseg().cut(text) if p.flag == "ns"]
+    return frozenset(_PLACE_TAIL.sub("", w) or w for w in words if not administrative or _PLACE_TAIL.search(w))
+
+
+def asks_rank(text: str) -> bool:
+    """Whether the question asks for a rank (第几, 排名, what place): an ordinal is its answer."""
+    return bool(_RANK.search(text))
+
+
+def asks_share(text: str, language: str) -> bool:
+    """Whether the question asks for a share, a percentage or a ratio."""
+    pattern = _SHARE_EN if language == "en" else _SHARE_ZH
+    return bool(pattern.search(text)) and not asks_rank(text)
+
+
 def question_kind(text: str, language: str) -> str:
     """The kind of answer the question wants."""
     t = text.lower()
     if language == "en":
         if re.search(r"\b(more|fewer|less|larger|smaller|higher|lower|compare|compared|versus|vs\.?)\b.*\bthan\b|\bcompare", t):
             return "comparison"
-        if re.search(r"\bhow (many|much)\b|\bwhat (percentage|proportion|share|number|rate|fraction)\b|\bhow (long|old)\b", t):
+        if re.search(r"\bhow (many|much)\b|\bwhat (percentage|proportion|share|number|rate|fraction)\b|"
+                     r"\bhow (long|old|big|large|far|tall|high|deep|wide|heavy)\b", t):
             return "number"
         if re.search(r"\b(in )?which year\b|\bwhat year\b", t):
             return "when"
@@ -90,11 +129,12 @@ def question_kind(text: str, language: str) -> str:
         if re.search(r"\b(monthly|annual|yearly)\b.*\b(allowance|salary|subsidy|pay|wage|fee|cost|budget)\b|\bwhat (is|was) the (average|total)\b", t):
             return "number"
         return "what"
-    if re.search(r"比.*(多|少|高|低|大|小)|相比|哪个更|谁更", text):
+    # 比 as "than", not the 比 of 占比, 比例, 比重, 比率, 比赛, 比分, 比较 ("占比是多少" asks a share)
+    if re.search(r"(?<![占对无])比(?![例重率赛分较])(?!.*比例).*(多|少|高|低|大|小)|相比|哪个更|谁更", text):
         return "comparison"
     if re.search(r"哪一?年|何时|什么时候|哪天|哪一天|几月|何年|日期", text):
         return "when"
-    if re.search(r"多少|(?<!哪)几[个家人名所篇次项条位年天月届期岁座处件份场批万]|几\b|比例是|百分之几", text):
+    if re.search(r"多少|(?<!哪)几[个家人名所篇次项条位年天月届期岁座处件份场批万]|几\b|比例是|百分之几", text) or _HOW_MUCH_ZH.search(text):
         return "number"
     if re.search(r"哪里|哪儿|何地|在哪|哪个(城市|省|市|县|区|镇|地方)|哪座城市", text):
         return "where"
@@ -196,6 +236,7 @@ OFFICE_TITLES = re.compile(
     r"|(?P<core>[会院校部局厅处科社行团队站所馆州市县省区镇乡村]长)"
 )
 DEPUTY_MARKERS = ("副", "代理", "助理", "前任", "原任")
+_TITLE_MODIFIERS = ("执行", "常务", "名誉", "荣誉")  # another office than the plain title
 
 
 # English titles of office -> the Chinese titles a news passage writes before the holder's name
@@ -224,7 +265,7 @@ def asked_titles(text: str) -> set[str]:
         title = m.group("full") or m.group("core")
         before = text[max(0, m.start() - 2) : m.start()]
         if not any(before.endswith(d) for d in DEPUTY_MARKERS):
-            out.add(title)
+            out.add(before + title if before in _TITLE_MODIFIERS else title)  # 执行院长: not the 院长
     return out
 
 
@@ -333,6 +374,48 @@ def names_title(passage: str, start: int, end: int, titles: set[str]) -> bool:
             if not any(sentence[: m.start()].endswith(d) for d in DEPUTY_MARKERS):
                 return True
     return False
+
+
+# the last word of an organisation's name (民政局, 联合会, 师范大学, 市委) and the party organs
+# written between an organisation and its officer's title (昆山市民政局党委书记)
+_ORG_UNIT = re.compile(r"(?:局|厅|部|处|科|办|委|院|校|大学|学院|会|中心|公司|集团|医院|站|所|行|馆|社)$")
+_PARTY_ORGAN = re.compile(r"(?:党委|党组|党工委|党总支|党支部|纪委)$")
+_BEFORE_TITLE = re.compile(r"[、，,；;：:。！？!?\s“”\"（）()]")
+
+
+def office_elsewhere(question: str, passage: str, start: int, end: int, titles: set[str]) -> bool:
+    """Whether the office of ``titles`` nearest before the end of ``passage[start:end]`` (the
+    holder's name, or a cut that runs over the title) belongs to an organisation the question does
+    not name: "昆山市民政局党委书记、局长陈鲁勇" is the civil affairs bureau's party secretary, not
+    Kunshan's; "云南师范大学党委书记张祖武" is the university's when the question asks about 云南师范大学."""
+    lo = max(0, start - 16)
+    found = [(m.start(), m.end()) for t in titles for m in re.finditer(re.escape(t), passage[lo:end])]
+    if not found:
+        return False
+    title_start = lo + max(found)[0]
+    head = passage[max(0, title_start - 24) : title_start]
+    cut = max((m.end() for m in _BEFORE_TITLE.finditer(head)), default=0)
+    owner = _PARTY_ORGAN.sub("", head[cut:])
+    words = _posseg().tokenizer.lcut(owner) if owner else []
+    unit = words[-1] if words else ""
+    if len(unit) == 1 and len(words) > 1:  # 交通运输 + 局
+        unit = words[-2] + unit
+    kind = _ORG_UNIT.search(unit)
+    if len(unit) < 2 or not kind:
+        return False
+    # named in the question, or its kind is (师范大学 for an English "Normal University" bridged as 大学)
+    return not (unit in question or unit[:-1] in question or (len(kind.group()) >= 2 and kind.group() in question))
+
+
+_TITLE_RUN_END = re.compile(r"[，,；;：:。！？!?\s“”\"（）()]")  # titles run on across 、: "党委书记、局长陈鲁勇"
+
+
+def titled_otherwise(passage: str, start: int, titles: set[str]) -> bool:
+    """Whether the name at ``passage[start:]`` comes right after titles of office none of which is
+    one of ``titles``: "咨询委员会主任委员慕平" is no 院长, "副校长、研究院院长雷兴山" is."""
+    head = passage[max(0, start - 24) : start]
+    run = head[max((m.end() for m in _TITLE_RUN_END.finditer(head)), default=0) :]
+    return bool(OFFICE_TITLES.search(run)) and not any(t in run for t in titles)
 
 
 def asked_unit(text: str, language: str) -> str:

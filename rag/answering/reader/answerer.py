@@ -39,6 +39,9 @@ from ...numbers import (
     extract_numbers,
     is_calendar_date,
     states_number,
+    states_money,
+    states_quantity,
+    states_share,
 )
 from ..base import Answerer, citation, refusal
 from ..names import ProperNames, off_corpus_refusal
@@ -46,13 +49,18 @@ from ..question import (
     Alternatives,
     asked_alternatives,
     asked_titles,
+    asks_rank,
+    asks_share,
     asks_yes_no,
     count_parts,
     counted_phrase,
     deputy_spans,
     names_title,
     negated,
+    office_elsewhere,
     parse_question,
+    places_in,
+    titled_otherwise,
     yes_no_predicate,
 )
 from .calibration import Calibration
@@ -94,6 +102,18 @@ def _with_unit(text: str, start: int, end: int) -> tuple[int, int]:
         if m.unit and not m.is_year and m_start <= start < end < m_end:  # a year may be part of a date
             return start, m_end
     return start, end
+
+
+def _with_qualifier(text: str, start: int, end: int) -> int:
+    """The start of a span that begins on a number the passage qualifies ("22平方公里" of
+    "约22平方公里", "200名" of "近200名", "1.3 million" of "more than 1.3 million") moved to the
+    qualifier: "about 22" is what the passage says, "22" is not."""
+    lo = max(0, start - 24)
+    for m in extract_numbers(text[lo : min(len(text), end + 1)]):
+        m_start, m_end = lo + m.start, lo + m.end
+        if m.approx and m_start < start < m_end and not any(ch.isdigit() for ch in text[m_start:start]):
+            return m_start
+    return start
 
 
 _RANGE_JOIN = re.compile(r"\s*(?:至|到|~|～|－|—|-)\s*")
@@ -223,6 +243,7 @@ class ReaderAnswerer(Answerer):
         for c, p in zip(choices, probs):
             text = passages[c.passage_index].chunk.text
             a, b = _with_range(text, *_with_day(text, *_with_unit(text, *_clean_span(text, c.start_char, c.end_char))))
+            a = _with_qualifier(text, a, b)
             if b <= a:
                 continue
             key = _key(text[a:b])
@@ -255,12 +276,24 @@ class ReaderAnswerer(Answerer):
             ranked = [c for c in ranked if not any(c.start < b and a < c.end for a, b in deputies[c.passage.chunk.chunk_id])]
             if view.kind == "who":  # nor someone no sentence names with the office (党委书记 for a 校长)
                 ranked = [c for c in ranked if _holds_title(c.text, passages, titles)]
+                # nor the holder of that office in another organisation (a bureau's 党委书记 for the city's)
+                ranked = [c for c in ranked if not office_elsewhere(question, c.passage.chunk.text, c.start, c.end, titles)
+                          and not titled_otherwise(c.passage.chunk.text, c.start, titles)]
         if view.kind == "number" and not view.reason:  # "how many", "how long": a number, not a date
-            ranked = [c for c in ranked if states_number(c.text) and not is_calendar_date(c.text)]
-            # "how many volunteers": not "13家" (organisations); "how long": not "95篇"
-            family = next((f for f in (PERSON_MEASURE_WORDS, DURATION_MEASURE_WORDS) if view.unit in f), None)
-            if family is not None and count_parts(question) == 1:  # "how many activities, and how many people"
-                ranked = [c for c in ranked if not counts_other_than(c.text, family)]
+            stated = states_number if asks_rank(question) else states_quantity  # "排第几": "第二"
+            ranked = [c for c in ranked if stated(_measured(c)) and not is_calendar_date(_measured(c))]
+            if count_parts(question) == 1:  # not "how many activities, and what share of them"
+                if asks_share(question, language or "zh"):  # "what share": "63.7%", not "130万"
+                    ranked = [c for c in ranked if states_share(_measured(c))]
+                elif view.unit == "元":  # "what salary", "多少元": a sum of money, not a head count
+                    ranked = [c for c in ranked if states_money(_measured(c))]
+                # "how many volunteers": not "13家" (organisations); "how long": not "95篇"
+                family = next((f for f in (PERSON_MEASURE_WORDS, DURATION_MEASURE_WORDS) if view.unit in f), None)
+                if family is not None:
+                    ranked = [c for c in ranked if not counts_other_than(_measured(c), family)]
+            asked = places_in(question)
+            if asked:  # "how many … does Langfang have": not Hebei's count, with Langfang in the next clause
+                ranked = [c for c in ranked if not _counted_elsewhere(asked, c)]
             if language == "en" and not view.unit and count_parts(question) == 1:
                 ranked = self._counted_here(question, ranked)
         return ranked
@@ -336,7 +369,8 @@ class ReaderAnswerer(Answerer):
         off_corpus = off_corpus_refusal(self.names, question, language, self.mode, passages)
         if off_corpus is not None:
             return [], [], off_corpus  # "Paris": a name of the question that no retrieved passage mentions
-        passages = self._naming_passages(question, language, passages[: self.read_k])
+        # the passages naming what the question names, among all retrieved (Dingxi's may be fourth)
+        passages = self._naming_passages(question, language, passages)[: self.read_k]
         if not passages:
             return [], [], refusal(question, language, self.mode, confidence=0.0)
         parts = _sub_questions(question)
@@ -547,6 +581,25 @@ def _distinct_choice(per_part: list[list[Candidate]], top: int = 8) -> dict[int,
         if best is None or total > best[0]:
             best = (total, combo)
     return dict(enumerate(best[1])) if best else None
+
+
+def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
+    """Whether the clause that leads to the number (the number included) names another place than
+    the question's, and none of the question's: "目前河北省建成社工站1435家" counts Hebei's, not
+    Langfang's."""
+    text = c.passage.chunk.text
+    m = None
+    for m in _CLAUSE_OR_SENTENCE.finditer(text, 0, c.start):
+        pass
+    here = places_in(text[m.end() if m else 0 : c.end], administrative=True)
+    return bool(here) and not any(h in a or a in h for h in here for a in asked)
+
+
+def _measured(c: Candidate) -> str:
+    """The candidate with the measure word or unit that follows it in the passage ("…23" of
+    "…23个县"): what its last number counts is read from the passage, not from the cut."""
+    text = c.passage.chunk.text
+    return text[c.start : c.end] + (text[c.end : c.end + 4] if c.end < len(text) and text[c.end - 1].isdigit() else "")
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:
