@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from rag.answering.reader.answerer import ReaderAnswerer
+from rag.answering.reader.answerer import Candidate, ReaderAnswerer
 from rag.answering.reader.calibration import CALIBRATION, Calibration, Scorer
 from rag.answering.reader.ranking import FEATURES, SUPPORT, QuestionView, candidate_features, span_type, support
 from rag.errors import InputError
@@ -607,3 +607,22 @@ def test_an_office_is_held_in_the_organisation_the_question_asks_about(model):
     assert not answer.refused and "陈华" in answer.short_answer and "刘明" not in answer.short_answer
     assert titled_otherwise(school, school.index("刘明"), {"校长"}) and not titled_otherwise(school, school.index("陈华"), {"校长"})
     assert asked_titles("江南大学的执行校长是谁？") == {"执行校长"} and titled_otherwise(school, school.index("陈华"), {"执行校长"})
+
+
+def test_a_person_is_chosen_by_the_titles_the_passage_gives_them(model):
+    """"Which Jiangnan University professor spoke" (English, with its bridged Chinese terms): of the
+    speakers the passage lists, the one whose own titles hold the question's words ("江南大学教授李明"),
+    not the first one named."""
+    from rag.answering.reader.answerer import _by_role
+
+    text = "会上，中国环境科学学会理事长王强做主题演讲；江南大学教授李明分享了太湖水污染治理的经验。"
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    bridged = "Which Jiangnan University professor shared his experience at the meeting? 江南大学 教授 经验 会议"
+    answer = reader.answer(bridged, [_passage(text)], language="en")
+    assert not answer.refused and "李明" in answer.short_answer
+    first, second = (Candidate(_passage(text), text.index(n), text.index(n) + 2, n, 0.5, 1.0, confidence=c)
+                     for n, c in (("王强", 0.6), ("李明", 0.3)))
+    question = "哪位江南大学教授在会上分享了经验？"
+    assert _by_role(question, [first, second], 0.2)[0] is second
+    assert _by_role(question, [first, second], 0.4)[0] is first  # below the threshold it does not answer
+    assert _by_role("会上谁做了主题演讲？", [first, second], 0.2)[0] is first  # no title of the question's

@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ...chunking import split_sentences
-from ...language import is_cjk
+from ...language import HAN, is_cjk
 from ...models import Answer, Citation, Passage
 from ...numbers import (
     DURATION_MEASURE_WORDS,
@@ -279,6 +279,10 @@ class ReaderAnswerer(Answerer):
                 # nor the holder of that office in another organisation (a bureau's 党委书记 for the city's)
                 ranked = [c for c in ranked if not office_elsewhere(question, c.passage.chunk.text, c.start, c.end, titles)
                           and not titled_otherwise(c.passage.chunk.text, c.start, titles)]
+        if language == "en" and view.kind in ("who", "which") and ranked and count_parts(question) == 1:
+            # an English question names the person's organisation and title in words the reader
+            # ties loosely to the Chinese; its bridged terms in their titles say who is meant
+            ranked = _by_role(question, ranked, self.threshold(language))
         if view.kind == "number" and not view.reason:  # "how many", "how long": a number, not a date
             stated = states_number if asks_rank(question) else states_quantity  # "排第几": "第二"
             ranked = [c for c in ranked if stated(_measured(c)) and not is_calendar_date(_measured(c))]
@@ -593,6 +597,35 @@ def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
         pass
     here = places_in(text[m.end() if m else 0 : c.end], administrative=True)
     return bool(here) and not any(h in a or a in h for h in here for a in asked)
+
+
+_ROLE_END = re.compile(r"[，,；;。：:！？!?\n“”\"]")
+_NAME_LIKE = re.compile(rf"[{HAN}·•]{{2,8}}")
+
+
+def _role(c: Candidate, terms: frozenset[str]) -> frozenset[str]:
+    """The question's words in the titles written right before the candidate ("北京大学教授" of
+    "北京大学教授刘志民"): what the passage says the person is."""
+    head = c.passage.chunk.text[max(0, c.start - 24) : c.start]
+    run = head[max((m.end() for m in _ROLE_END.finditer(head)), default=0) :]
+    return frozenset(t for t in terms if t in run)
+
+
+def _by_role(question: str, ranked: list[Candidate], threshold: float) -> list[Candidate]:
+    """"Which Peking University professor spoke …", "who spoke for the Sunflower centre": among
+    the names the reader proposes, the one whose own titles hold more of the question's words
+    ("北京大学教授刘志民") comes before a likelier name whose titles hold fewer ("中国社会工作联合会
+    会长陈存根"), when it passes the threshold itself."""
+    from ..question import _posseg
+
+    terms = frozenset(w for w in _posseg().tokenizer.lcut(question) if len(w) >= 2 and _NAME_LIKE.fullmatch(w))
+    if not terms:
+        return ranked
+    top = len(_role(ranked[0], terms))
+    for i, c in enumerate(ranked[1:8], start=1):
+        if c.confidence >= threshold and _NAME_LIKE.fullmatch(c.text) and len(_role(c, terms)) >= max(2, top + 1):
+            return [c] + ranked[:i] + ranked[i + 1 :]
+    return ranked
 
 
 def _measured(c: Candidate) -> str:
