@@ -626,3 +626,22 @@ def test_a_person_is_chosen_by_the_titles_the_passage_gives_them(model):
     assert _by_role(question, [first, second], 0.2)[0] is second
     assert _by_role(question, [first, second], 0.4)[0] is first  # below the threshold it does not answer
     assert _by_role("会上谁做了主题演讲？", [first, second], 0.2)[0] is first  # no title of the question's
+
+
+def test_an_order_question_is_answered_by_the_order_the_articles_tell(model):
+    """"先去了宁波还是舟山": the stop the report numbers first ("首站…", "第二站…"), else the one a
+    sentence naming both names first ("先后考察了…"), else the one the article tells of first."""
+    from rag.answering.question import asked_order
+
+    assert asked_order("Which city did the team visit first: Ningbo or Zhoushan?", "en").first == "Ningbo"
+    assert asked_order("Did they go to the port or to the museum first?", "en").second == "museum"
+    assert asked_order("考察组先去了宁波还是舟山？", "zh").earlier and not asked_order("宁波和舟山，哪个后去？", "zh").earlier
+    assert asked_order("Which city is larger, Ningbo or Zhoushan?", "en") is None
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    numbered = [_passage("第二站舟山市：海岛养老服务走在前列。舟山市民政局介绍了经验。", "a.txt", 1),
+                _passage("首站宁波市：社区养老服务中心全覆盖。宁波市还介绍了社区食堂。", "a.txt", 2)]
+    answer = reader.answer("考察组先去了舟山还是宁波？", numbered, language="zh")
+    assert not answer.refused and answer.short_answer == "宁波"
+    assert reader.answer("考察组后去了舟山还是宁波？", numbered, language="zh").short_answer == "舟山"
+    listed = [_passage("考察组先后考察了湖州市安吉县、嘉兴市桐乡市的乡村养老服务站。", "b.txt", 1)]
+    assert reader.answer("考察组先考察了桐乡还是安吉？", listed, language="zh").short_answer == "安吉"

@@ -359,6 +359,39 @@ def asked_alternatives(text: str, language: str) -> Alternatives | None:
     return Alternatives(a, b, f"{head}{a}有多少？", f"{head}{b}有多少？", more)
 
 
+@dataclass(frozen=True)
+class Order:
+    """Two things an order question asks about ("which came first: Kunshan or Taicang?",
+    "先去了苏宁还是如愿社工村？"), as written, and whether the earlier one is asked for."""
+
+    first: str
+    second: str
+    earlier: bool
+
+
+_EN_ORDER = (
+    re.compile(r"\b(?P<w>first|earlier|last|later)\s*[:,]\s*(?:the\s+)?(?P<a>.+?),?\s+or\s+(?:the\s+)?(?P<b>.+?)[\s?.!]*$", re.I),
+    re.compile(r"\b(?:go|went|get|got|travel(?:l?ed)?|visit(?:ed)?|inspect(?:ed)?|tour(?:ed)?|stop(?:ped)?|arrive[sd]?)\s+"
+               r"(?:at\s+|to\s+|in\s+)?(?:the\s+)?(?P<a>.+?),?\s+or\s+(?:at\s+|to\s+|in\s+)?(?:the\s+)?(?P<b>.+?)\s+"
+               r"(?P<w>first|earlier|last|later)[\s?.!]*$", re.I),
+)
+_ZH_ORDER = (
+    re.compile(r"(?P<w>先|后)(?:去|到|考察|调研|参观|走访|视察|访问)?了?(?P<a>[^，,？?]+?)还是(?P<b>[^，,？?]+?)[？?]?$"),
+    re.compile(r"(?P<a>[^，,？?]+?)(?:和|与|还是)(?P<b>[^，,？?]+?)[，,]?(?:哪个|哪一个|哪里|哪儿|哪站)(?:在)?(?P<w>先|后)"),
+)
+
+
+def asked_order(text: str, language: str) -> Order | None:
+    """The two things whose order the question asks, or None."""
+    for pattern in _EN_ORDER if language == "en" else _ZH_ORDER:
+        m = pattern.search(text)
+        if m:
+            a, b = m.group("a").strip(), m.group("b").strip()
+            if a and b and a.lower() != b.lower():
+                return Order(a, b, m.group("w").lower() in ("first", "earlier", "先"))
+    return None
+
+
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 
 

@@ -47,7 +47,9 @@ from ..base import Answerer, citation, refusal
 from ..names import ProperNames, off_corpus_refusal
 from ..question import (
     Alternatives,
+    Order,
     asked_alternatives,
+    asked_order,
     asked_titles,
     asks_rank,
     asks_share,
@@ -383,6 +385,11 @@ class ReaderAnswerer(Answerer):
         return parts, passages, None
 
     def _answer(self, question, passages, *, language, history):
+        order = asked_order(question, language)
+        if order is not None and passages:  # "which came first: Kunshan or Taicang?": as the articles tell
+            ordered = self._ordered(question, language, order, passages)  # each thing may have its own passage
+            if ordered is not None:
+                return ordered
         parts, passages, refused = self.prepare(question, passages, language)
         if refused is not None:
             return refused
@@ -505,6 +512,81 @@ class ReaderAnswerer(Answerer):
             confidence=round(confidence, 4),
         )
 
+    def _forms(self, thing: str, language: str) -> list[list[str]]:
+        """The Chinese words a passage would name ``thing`` by, in tiers tried in turn: for an
+        English one, names spelled in pinyin of its head ("Lin'an" of "Hangzhou's Lin'an district",
+        "Zhuji" of "Zhuji in Shaoxing"), then of the whole, then dictionary words, then the
+        glossary's common nouns; for a Chinese one, itself, then its words."""
+        if language == "zh":
+            from ..question import _posseg
+
+            return [[thing], [w for w in _posseg().tokenizer.lcut(thing) if len(w) >= 2]]
+        if self._context is None:
+            return []
+        head = re.sub(r"\s+(?:in|of|at|near)\s+.*$", "", re.sub(r"^.*?['’]s\s+", "", thing))
+        groups = {text: self._context(text)[0] for text in dict.fromkeys((head, thing))}
+        tiers = []
+        for source in ("pinyin", "dictionary", "glossary"):
+            for text in groups:
+                tiers.append([f for g in groups[text] if g.source == source for f in g.chinese if len(f) >= 2])
+        return [t for t in tiers if t]
+
+    def _ordered(self, question: str, language: str, order: Order, passages: Sequence[Passage]) -> Answer | None:
+        """Which of two stops, visits or events came first (or last): the one the passages
+        introduce with the lower ordinal ("首站昆山市", "第二站太仓市"), else the one named first in a
+        sentence that names both ("先后考察了杭州市临安区、绍兴市诸暨市"), else the one an article that names
+        both tells of first. None when none of these tells (the question is then read as a whole).
+        Its confidence is set by this rule (0.9 by ordinals, 0.6 by a sentence, 0.4 by the telling),
+        not by the reader."""
+        tiers = [self._forms(t, language) for t in (order.first, order.second)]
+        shared = {f for tier in tiers[0] for f in tier} & {f for tier in tiers[1] for f in tier}
+        # each thing by the first tier of its forms that some passage holds: every place they stand
+        mentions: list[list[Candidate]] = [[], []]
+        for i, thing_tiers in enumerate(tiers):
+            for tier in thing_tiers:
+                mentions[i] = [Candidate(p, m.start(), m.end(), f, 1.0, 0.0) for f in tier if f not in shared
+                               for p in passages for m in re.finditer(re.escape(f), p.chunk.text)]
+                if mentions[i]:
+                    break
+        if not all(mentions):
+            return None
+        numbered = [[(n, c) for c in ms if (n := _stop_number(c.passage.chunk.text, c.start)) is not None] for ms in mentions]
+        pair, confidence = None, 0.9
+        if all(numbered):
+            (na, ca), (nb, cb) = min(numbered[0], key=lambda t: t[0]), min(numbered[1], key=lambda t: t[0])
+            if na != nb:
+                pair = (ca, cb, na < nb)
+        if pair is None:
+            confidence = 0.6
+            for ca in mentions[0]:
+                s0, s1 = _sentence_around(ca.passage.chunk.text, ca.start, ca.end)
+                cb = next((c for c in mentions[1] if c.passage is ca.passage and s0 <= c.start < s1), None)
+                if cb is not None:
+                    pair = (ca, cb, ca.start < cb.start)
+                    break
+        if pair is None:  # the order the article tells them in, when one article names both
+            confidence = 0.4
+            firsts = [{}, {}]
+            for i, ms in enumerate(mentions):
+                for c in ms:
+                    key, pos = c.passage.chunk.article_id, c.passage.chunk.start + c.start
+                    if key not in firsts[i] or pos < firsts[i][key][0]:
+                        firsts[i][key] = (pos, c)
+            common = [k for k in firsts[0] if k in firsts[1]]
+            if common:
+                (pa, ca), (pb, cb) = firsts[0][common[0]], firsts[1][common[0]]
+                pair = (ca, cb, pa < pb)
+        if pair is None:
+            return None
+        cand_a, cand_b, a_first = pair
+        pick = 0 if a_first == order.earlier else 1
+        names, found = (order.first, order.second), [cand_a, cand_b]
+        winner = f"{names[pick]} ({found[pick].text})" if language == "en" else names[pick]
+        word = ("先" if order.earlier else "后") if language == "zh" else ("First" if order.earlier else "Last")
+        lead = f"{word}：{winner}" if language == "zh" else f"{word}: {winner}"
+        return self._compose(question, language, [(found[pick], confidence), (found[1 - pick], confidence)], confidence,
+                             lead=lead, labels=(names[pick], names[1 - pick]), short_answer=winner)
+
     def _weigh(self, question: str, language: str, alternatives: Alternatives, passages: Sequence[Passage]) -> Answer | None:
         """A "which is more" answer: each thing's number read by its own question ("硕士点有多少",
         "how many doctoral programmes …"), two different spans, the larger (or smaller) named first
@@ -626,6 +708,27 @@ def _by_role(question: str, ranked: list[Candidate], threshold: float) -> list[C
         if c.confidence >= threshold and _NAME_LIKE.fullmatch(c.text) and len(_role(c, terms)) >= max(2, top + 1):
             return [c] + ranked[:i] + ranked[i + 1 :]
     return ranked
+
+
+_STOP = re.compile(r"首站|第([一二三四五六七八九十]{1,3}|\d{1,2})站")
+_LINE_END = re.compile(r"[。！？!?\n]")
+
+
+def _stop_number(text: str, start: int) -> int | None:
+    """The ordinal of the stop a mention is introduced as, in its own line before it ("首站昆山市"
+    -> 1, "第三站：江苏省人民医院、如愿社工村" -> 3)."""
+    from ...numbers import chinese_numeral_value
+
+    head = text[max(0, start - 24) : start]
+    head = head[max((m.end() for m in _LINE_END.finditer(head)), default=0) :]
+    m = None
+    for m in _STOP.finditer(head):
+        pass
+    if m is None:
+        return None
+    if m.group(1) is None:
+        return 1
+    return int(m.group(1)) if m.group(1).isdigit() else chinese_numeral_value(m.group(1))
 
 
 def _measured(c: Candidate) -> str:
