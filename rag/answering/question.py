@@ -443,11 +443,17 @@ def office_elsewhere(question: str, passage: str, start: int, end: int, titles: 
 _TITLE_RUN_END = re.compile(r"[，,；;：:。！？!?\s“”\"（）()]")  # titles run on across 、: "党委书记、局长陈鲁勇"
 
 
+def title_run(passage: str, start: int) -> str:
+    """The titles written right before the name at ``passage[start:]``, back to the clause's start
+    ("北京大学教授" of "…;北京大学教授刘志民", "副校长、研究院院长" of "首都师范大学副校长、研究院院长雷兴山")."""
+    head = passage[max(0, start - 24) : start]
+    return head[max((m.end() for m in _TITLE_RUN_END.finditer(head)), default=0) :]
+
+
 def titled_otherwise(passage: str, start: int, titles: set[str]) -> bool:
     """Whether the name at ``passage[start:]`` comes right after titles of office none of which is
     one of ``titles``: "咨询委员会主任委员慕平" is no 院长, "副校长、研究院院长雷兴山" is."""
-    head = passage[max(0, start - 24) : start]
-    run = head[max((m.end() for m in _TITLE_RUN_END.finditer(head)), default=0) :]
+    run = title_run(passage, start)
     return bool(OFFICE_TITLES.search(run)) and not any(t in run for t in titles)
 
 

@@ -48,6 +48,7 @@ from ..names import ProperNames, off_corpus_refusal
 from ..question import (
     Alternatives,
     Order,
+    _posseg,
     asked_alternatives,
     asked_order,
     asked_titles,
@@ -62,6 +63,7 @@ from ..question import (
     office_elsewhere,
     parse_question,
     places_in,
+    title_run,
     titled_otherwise,
     yes_no_predicate,
 )
@@ -287,7 +289,7 @@ class ReaderAnswerer(Answerer):
             ranked = _by_role(question, ranked, self.threshold(language))
         if view.kind == "number" and not view.reason:  # "how many", "how long": a number, not a date
             stated = states_number if asks_rank(question) else states_quantity  # "排第几": "第二"
-            ranked = [c for c in ranked if stated(_measured(c)) and not is_calendar_date(_measured(c))]
+            ranked = [c for c in ranked if stated(m := _measured(c)) and not is_calendar_date(m)]
             if count_parts(question) == 1:  # not "how many activities, and what share of them"
                 if asks_share(question, language or "zh"):  # "what share": "63.7%", not "130万"
                     ranked = [c for c in ranked if states_share(_measured(c))]
@@ -518,8 +520,6 @@ class ReaderAnswerer(Answerer):
         "Zhuji" of "Zhuji in Shaoxing"), then of the whole, then dictionary words, then the
         glossary's common nouns; for a Chinese one, itself, then its words."""
         if language == "zh":
-            from ..question import _posseg
-
             return [[thing], [w for w in _posseg().tokenizer.lcut(thing) if len(w) >= 2]]
         if self._context is None:
             return []
@@ -681,15 +681,13 @@ def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
     return bool(here) and not any(h in a or a in h for h in here for a in asked)
 
 
-_ROLE_END = re.compile(r"[，,；;。：:！？!?\n“”\"]")
 _NAME_LIKE = re.compile(rf"[{HAN}·•]{{2,8}}")
 
 
 def _role(c: Candidate, terms: frozenset[str]) -> frozenset[str]:
     """The question's words in the titles written right before the candidate ("北京大学教授" of
     "北京大学教授刘志民"): what the passage says the person is."""
-    head = c.passage.chunk.text[max(0, c.start - 24) : c.start]
-    run = head[max((m.end() for m in _ROLE_END.finditer(head)), default=0) :]
+    run = title_run(c.passage.chunk.text, c.start)
     return frozenset(t for t in terms if t in run)
 
 
@@ -698,8 +696,6 @@ def _by_role(question: str, ranked: list[Candidate], threshold: float) -> list[C
     the names the reader proposes, the one whose own titles hold more of the question's words
     ("北京大学教授刘志民") comes before a likelier name whose titles hold fewer ("中国社会工作联合会
     会长陈存根"), when it passes the threshold itself."""
-    from ..question import _posseg
-
     terms = frozenset(w for w in _posseg().tokenizer.lcut(question) if len(w) >= 2 and _NAME_LIKE.fullmatch(w))
     if not terms:
         return ranked
@@ -711,7 +707,6 @@ def _by_role(question: str, ranked: list[Candidate], threshold: float) -> list[C
 
 
 _STOP = re.compile(r"首站|第([一二三四五六七八九十]{1,3}|\d{1,2})站")
-_LINE_END = re.compile(r"[。！？!?\n]")
 
 
 def _stop_number(text: str, start: int) -> int | None:
@@ -720,7 +715,7 @@ def _stop_number(text: str, start: int) -> int | None:
     from ...numbers import chinese_numeral_value
 
     head = text[max(0, start - 24) : start]
-    head = head[max((m.end() for m in _LINE_END.finditer(head)), default=0) :]
+    head = head[max((m.end() for m in _SENTENCE_END.finditer(head)), default=0) :]
     m = None
     for m in _STOP.finditer(head):
         pass
