@@ -241,6 +241,41 @@ def chinese_numeral_value(run: str) -> int | None:
     return total + section + digit
 
 
+_EN_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+}
+_EDITION_ZH = re.compile(rf"首届|第\s*([0-9０-９]{{1,3}}|[{_CN_CHARS[:-2]}]{{1,4}})\s*届")
+# "the third national anti-drug social work conference", "the 2nd forum": an ordinal before a
+# gathering's name (a few words between), not "which came first" nor "the first city to …"
+_EDITION_EN = re.compile(
+    r"\b(?:the\s+)?(%s|\d{1,3}(?:st|nd|rd|th))\s+(?:[a-z'’-]+\s+){0,6}?"
+    r"(?:conference|congress|forum|summit|seminar|symposium|expo|exposition|festival|games|session|"
+    r"meeting|assembly|convention|championships?|edition|plenary)s?\b" % "|".join(_EN_ORDINALS),
+    re.I,
+)
+
+
+def editions_in(text: str, language: str = "zh") -> frozenset[int]:
+    """The editions of recurring gatherings ``text`` names: 首届 / "the first … forum" -> 1,
+    第三届 / "the third … conference" -> 3."""
+    if language == "en":
+        return frozenset(_EN_ORDINALS.get(m.group(1).lower()) or int(re.sub(r"\D", "", m.group(1)))
+                         for m in _EDITION_EN.finditer(text))
+    values = set()
+    for m in _EDITION_ZH.finditer(text):
+        run = (m.group(1) or "").translate(_FULLWIDTH)
+        values.add(1 if not run else int(run) if run.isdigit() else chinese_numeral_value(run))
+    return frozenset(values - {None})
+
+
+def edition(text: str, language: str) -> int | None:
+    """The one edition of a gathering a question names (None when it names none, or several)."""
+    found = editions_in(text, language)
+    return next(iter(found)) if len(found) == 1 else None
+
+
 # ------------------------------------------------------------------------------ scanning
 def _scan(text: str, *, loose: bool) -> list[NumberMention]:
     work = _CITATION.sub(lambda m: " " * len(m.group(0)), text.translate(_FULLWIDTH))

@@ -8,6 +8,7 @@ line, a marathon, an apple harvest) built here; none of it comes from the dev se
 from __future__ import annotations
 
 import pytest
+from news_pages import index_pages
 
 from rag.answering.base import REFUSAL
 from rag.answering.names import Dictionary, ProperNames, off_corpus_refusal
@@ -159,6 +160,16 @@ def test_full_dictionary_keeps_names_the_passages_have(cedict, question, text):
     assert cedict.missing(question, [text]) == []
 
 
+def test_the_reader_gets_the_forms_the_passages_write_a_name_in(cedict):
+    # an English name reaches the reader as the passage writes it, and only then
+    question = "Which Sun Yat-sen University professor spoke in Kunming?"
+    assert "中山大学" in cedict.written_forms(question, ["会上，中山大学教授梁玉成做了分享。"])
+    assert "中山大学" not in cedict.written_forms(question, ["会上，北京大学教授刘志民做了分享。"])
+    # one character written otherwise is enough to find a name, not to hand the reader a new word
+    assert cedict.written_forms("Where is Carolina?", ["卡罗来纳州"]) == []
+    assert cedict.written_forms("江苏省有多少个社工站？", ["江苏省"]) == []
+
+
 def test_chinese_brand_names_must_be_in_the_passages(cedict):
     # jieba tags 腾讯 nz (not a place, person or organisation); CC-CEDICT has it only as a proper noun
     assert [n.english for n in cedict.missing_chinese("腾讯公司有多少名社工？", ["全区已建成社工站850个，持证社工15名"])] == ["腾讯"]
@@ -183,17 +194,7 @@ PAGES = {
 
 @pytest.fixture(scope="module")
 def news(tmp_path_factory):
-    from rag.pipeline import Pipeline
-    from rag.settings import load_settings
-
-    root = tmp_path_factory.mktemp("near-miss")
-    pages = root / "pages"
-    pages.mkdir()
-    for name, text in PAGES.items():
-        (pages / name).write_text(text, encoding="utf-8")
-    pipeline = Pipeline(load_settings({"home": root / "home"}, environ={}))
-    pipeline.ingest([pages])
-    return pipeline
+    return index_pages(tmp_path_factory.mktemp("near-miss"), PAGES)
 
 
 @pytest.mark.parametrize(

@@ -628,6 +628,21 @@ def test_a_person_is_chosen_by_the_titles_the_passage_gives_them(model):
     assert _by_role("会上谁做了主题演讲？", [first, second], 0.2)[0] is first  # no title of the question's
 
 
+def test_an_english_question_is_not_answered_with_what_it_names_itself():
+    """"Which association counts the China Film Association among its members?": the answer is
+    another body than the one named (its bridged Chinese form, appended to the question), when
+    the reader proposes one above the threshold; nothing is refused for it."""
+    from rag.answering.reader.answerer import _past_echo
+
+    text = "中国电影家协会作为国际电影制片人协会的会员，积极参与国际交流。"
+    echo, other = (Candidate(_passage(text), text.index(n), text.index(n) + len(n), n, 0.5, 1.0, confidence=c)
+                   for n, c in (("中国电影家协会", 0.6), ("国际电影制片人协会", 0.3)))
+    question = "Which association counts the China Film Association among its members? 中国电影家协会 会员"
+    assert _past_echo(question, [echo, other], 0.2)[0] is other
+    assert _past_echo(question, [echo, other], 0.4)[0] is echo  # below the threshold: the order stays
+    assert _past_echo("Which association is the China Film Association a member of?", [echo, other], 0.2)[0] is echo  # no bridged terms
+
+
 def test_an_order_question_is_answered_by_the_order_the_articles_tell(model):
     """"先去了宁波还是舟山": the stop the report numbers first ("首站…", "第二站…"), else the one a
     sentence naming both names first ("先后考察了…"), else the one the article tells of first."""

@@ -436,6 +436,27 @@ class ProperNames:
             absent += [name for name in unseen if not self._spelled(name, pinyin)]
         return absent
 
+    def written_forms(self, question: str, texts: Sequence[str]) -> list[str]:
+        """The Chinese forms in which ``texts`` write the question's proper names ("Sun Yat-sen
+        University" -> 中山大学 where a passage says 中山大学教授梁玉成): only forms a passage holds,
+        as the dictionary writes them (not 卡罗利纳 for 卡罗来纳), so its other renderings never
+        reach the reader."""
+        if not re.search(r"[A-Za-z]", question):
+            return []
+        names = [name for _, found in self.names(question) for name in found]
+        if not names:
+            return []
+        folded = [_fold(t) for t in texts]
+        forms: list[str] = []
+        for name in names:
+            pattern = self._pattern(name)
+            for t in folded if pattern is not None else ():
+                m = pattern.search(t)
+                if m and _CJK.fullmatch(m.group(0)) and any(m.group(0) in _fold(r) for r in name.renderings):
+                    forms.append(m.group(0))
+                    break
+        return list(dict.fromkeys(forms))
+
     def missing_chinese(self, question: str, texts: Sequence[str]) -> list[Name]:
         """Words of a Chinese question that jieba tags as other proper nouns (``nz``: brands such
         as 腾讯, 华为), that CC-CEDICT has only as proper nouns, and that no passage contains.
@@ -465,10 +486,13 @@ class ProperNames:
         english = re.compile(r"(?<![a-z])" + r"[\s-]+".join(words) + r"(?![a-z])")
         if any(english.search(lowered) for lowered, _ in texts):
             return True
+        pattern = self._pattern(name)
+        return pattern is not None and any(pattern.search(folded) for _, folded in texts)
+
+    def _pattern(self, name: Name) -> "re.Pattern[str] | None":
         if name.renderings not in self._patterns:
             self._patterns[name.renderings] = _rendering_pattern(name.renderings)
-        pattern = self._patterns[name.renderings]
-        return pattern is not None and any(pattern.search(folded) for _, folded in texts)
+        return self._patterns[name.renderings]
 
 
 def _rendering_pattern(renderings: Sequence[str]) -> "re.Pattern[str] | None":

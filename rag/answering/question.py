@@ -94,6 +94,19 @@ def places_in(text: str, administrative: bool = False) -> frozenset[str]:
     return frozenset(_PLACE_TAIL.sub("", w) or w for w in words if not administrative or _PLACE_TAIL.search(w))
 
 
+# A thing being built is not one built: "在建社工站47个" does not answer "建成了多少个"
+_BUILDING = re.compile(r"在建|正在建|建设中|施工中|under construction|being built", re.I)
+_BUILT = re.compile(r"建成|已建|建了|落成|竣工|\b(?:built|completed|set up|established)\b", re.I)
+
+
+def building_stage(text: str) -> str | None:
+    """"building" when ``text`` speaks of something being built (在建, under construction),
+    "built" when of something built (建成, built), else None."""
+    if _BUILDING.search(text):
+        return "building"
+    return "built" if _BUILT.search(text) else None
+
+
 def asks_rank(text: str) -> bool:
     """Whether the question asks for a rank (第几, 排名, what place): an ordinal is its answer."""
     return bool(_RANK.search(text))

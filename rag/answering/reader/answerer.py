@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ...chunking import split_sentences
-from ...language import HAN, is_cjk
+from ...language import HAN, HAN_RUN, is_cjk
 from ...models import Answer, Citation, Passage
 from ...numbers import (
     DURATION_MEASURE_WORDS,
@@ -36,6 +36,8 @@ from ...numbers import (
     asked_comparison,
     counts_only,
     counts_other_than,
+    edition,
+    editions_in,
     extract_numbers,
     is_calendar_date,
     states_number,
@@ -44,7 +46,7 @@ from ...numbers import (
     states_share,
 )
 from ..base import Answerer, citation, refusal
-from ..names import ProperNames, off_corpus_refusal
+from ..names import ProperNames, off_corpus_refusal, passage_texts
 from ..question import (
     Alternatives,
     Order,
@@ -55,6 +57,7 @@ from ..question import (
     asks_rank,
     asks_share,
     asks_yes_no,
+    building_stage,
     count_parts,
     counted_phrase,
     deputy_spans,
@@ -283,10 +286,16 @@ class ReaderAnswerer(Answerer):
                 # nor the holder of that office in another organisation (a bureau's 党委书记 for the city's)
                 ranked = [c for c in ranked if not office_elsewhere(question, c.passage.chunk.text, c.start, c.end, titles)
                           and not titled_otherwise(c.passage.chunk.text, c.start, titles)]
+        asked_edition = edition(question, language)
+        if asked_edition is not None:  # "首届…": not what a sentence tells of the third
+            ranked = [c for c in ranked if not _of_another_edition(asked_edition, c)]
         if language == "en" and view.kind in ("who", "which") and ranked and count_parts(question) == 1:
             # an English question names the person's organisation and title in words the reader
             # ties loosely to the Chinese; its bridged terms in their titles say who is meant
             ranked = _by_role(question, ranked, self.threshold(language))
+        if language == "en" and ranked and not view.reason:
+            # "Which organisation counts the CFSW among its members?": not 中国社会工作联合会 itself
+            ranked = _past_echo(question, ranked, self.threshold(language))
         if view.kind == "number" and not view.reason:  # "how many", "how long": a number, not a date
             stated = states_number if asks_rank(question) else states_quantity  # "排第几": "第二"
             ranked = [c for c in ranked if stated(m := _measured(c)) and not is_calendar_date(m)]
@@ -302,6 +311,9 @@ class ReaderAnswerer(Answerer):
             asked = places_in(question)
             if asked:  # "how many … does Langfang have": not Hebei's count, with Langfang in the next clause
                 ranked = [c for c in ranked if not _counted_elsewhere(asked, c)]
+            stage = building_stage(question)
+            if stage is not None:  # "建成了多少个": not the count of those still being built (在建), nor the reverse
+                ranked = [c for c in ranked if building_stage(_leading_clause(c)) in (None, stage)]
             if language == "en" and not view.unit and count_parts(question) == 1:
                 ranked = self._counted_here(question, ranked)
         return ranked
@@ -335,13 +347,16 @@ class ReaderAnswerer(Answerer):
         best = next((c for c in ranked if names_it(c) and c.confidence >= self.threshold("en")), None)
         return ranked if best is None else [best] + [c for c in ranked if c is not best]
 
-    def _bridged(self, question: str) -> str:
+    def _bridged(self, question: str, passages: Sequence[Passage] = ()) -> str:
         """An English question with the Chinese forms of its terms appended (the retrieval bridge:
-        glossary, pinyin, CC-CEDICT), so the reader can match them in the Chinese passage."""
+        glossary, pinyin, CC-CEDICT), so the reader can match them in the Chinese passage, and
+        the forms in which ``passages`` write its proper names (Sun Yat-sen University: 中山大学)."""
         if self._context is None or not self.bridge_terms:
             return question
         groups, _ = self._context(question)
         chinese = dict.fromkeys(f for g in groups if g.source != "literal" for f in g.chinese[:2])
+        if passages:
+            chinese.update(dict.fromkeys(self.names.written_forms(question, passage_texts(passages))))
         return f"{question} {' '.join(chinese)}" if chinese else question
 
     def _naming_passages(self, question: str, language: str, passages: Sequence[Passage]) -> list[Passage]:
@@ -383,7 +398,7 @@ class ReaderAnswerer(Answerer):
             return [], [], refusal(question, language, self.mode, confidence=0.0)
         parts = _sub_questions(question)
         if language == "en":
-            parts = [self._bridged(q) for p in parts for q in _english_parts(p)]
+            parts = [self._bridged(q, passages) for p in parts for q in _english_parts(p)]
         return parts, passages, None
 
     def _answer(self, question, passages, *, language, history):
@@ -594,7 +609,7 @@ class ReaderAnswerer(Answerer):
         as a whole)."""
         asks = (alternatives.first_question, alternatives.second_question)
         if language == "en":
-            asks = tuple(self._bridged(a) for a in asks)
+            asks = tuple(self._bridged(a, passages) for a in asks)
         per_part = [[c for c in self.candidates(a, passages, language) if _one_number(c.text)] for a in asks]
         if not all(per_part):
             return None
@@ -619,6 +634,33 @@ class ReaderAnswerer(Answerer):
 
 
 _AND_HOW = re.compile(r",\s*and\s+(?=how\s+(?:many|much|long)\b)", re.I)  # a clause each (not "how many X and how many Y does …")
+
+
+def _past_echo(question: str, ranked: list[Candidate], threshold: float) -> list[Candidate]:
+    """An English question's answer is rarely a thing the question names itself: when the best
+    candidate only repeats one of the question's bridged Chinese terms (the Chinese words
+    appended to it), the best one that does not and passes the threshold comes first. Nothing is
+    refused for it."""
+    terms = [w for w in HAN_RUN.findall(question) if len(w) >= 2]
+
+    def echoes(c: Candidate) -> bool:
+        t = c.text.strip(_EDGE)
+        return bool(t) and any(t in w for w in terms)
+
+    if not terms or not echoes(ranked[0]):
+        return ranked
+    best = next((c for c in ranked[1:8] if not echoes(c) and c.confidence >= threshold), None)
+    return ranked if best is None else [best] + [c for c in ranked if c is not best]
+
+
+def _of_another_edition(asked: int, c: Candidate) -> bool:
+    """Whether the candidate's sentence tells of another edition of a gathering than the one asked,
+    and not of that one: "首届…在哪个城市举办" is not answered by "第三届…在云南昆明召开", nor "第33届超级碗
+    冠军" by "击败了第49届超级碗卫冕冠军新英格兰爱国者队". A sentence naming no edition may still tell of
+    the one asked (超级碗50)."""
+    text = c.passage.chunk.text
+    named = editions_in(text[slice(*_sentence_around(text, c.start, c.end))])
+    return bool(named) and asked not in named
 
 
 def _english_parts(question: str) -> list[str]:
@@ -669,15 +711,32 @@ def _distinct_choice(per_part: list[list[Candidate]], top: int = 8) -> dict[int,
     return dict(enumerate(best[1])) if best else None
 
 
-def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
-    """Whether the clause that leads to the number (the number included) names another place than
-    the question's, and none of the question's: "目前河北省建成社工站1435家" counts Hebei's, not
-    Langfang's."""
+def _leading_clause(c: Candidate) -> str:
+    """The clause that leads to the candidate, the candidate included."""
     text = c.passage.chunk.text
     m = None
     for m in _CLAUSE_OR_SENTENCE.finditer(text, 0, c.start):
         pass
-    here = places_in(text[m.end() if m else 0 : c.end], administrative=True)
+    return text[m.end() if m else 0 : c.end]
+
+
+def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
+    """Whether the clause that leads to the number (the number included) names another place than
+    the question's, and none of the question's: "目前河北省建成社工站1435家" counts Hebei's, not
+    Langfang's. A clause naming no place counts in the place its sentence last named before it:
+    "定西市民政系统……，在建社工站47个" is Dingxi's count, not Gansu's."""
+    text = c.passage.chunk.text
+    lead = _leading_clause(c)
+    clause = c.end - len(lead)
+    here = places_in(lead, administrative=True)
+    if not here:
+        s = None
+        for s in _SENTENCE_END.finditer(text, 0, clause):
+            pass
+        before = text[s.end() if s else 0 : clause]
+        named = places_in(before, administrative=True)
+        if named:  # the one written last (廊坊 of 廊坊市), as places_in gives it without its suffix
+            here = frozenset({max(named, key=before.rfind)})
     return bool(here) and not any(h in a or a in h for h in here for a in asked)
 
 
