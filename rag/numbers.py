@@ -246,7 +246,6 @@ _EN_ORDINALS = {
     "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
     "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
 }
-_EDITION_ZH = re.compile(rf"首届|第\s*([0-9０-９]{{1,3}}|[{_CN_CHARS[:-2]}]{{1,4}})\s*届")
 # "the third national anti-drug social work conference", "the 2nd forum": an ordinal before a
 # gathering's name (a few words between), not "which came first" nor "the first city to …"
 _EDITION_EN = re.compile(
@@ -263,11 +262,19 @@ def editions_in(text: str, language: str = "zh") -> frozenset[int]:
     if language == "en":
         return frozenset(_EN_ORDINALS.get(m.group(1).lower()) or int(re.sub(r"\D", "", m.group(1)))
                          for m in _EDITION_EN.finditer(text))
-    values = set()
-    for m in _EDITION_ZH.finditer(text):
+    return frozenset(ordinals_in(text, "届"))
+
+
+def ordinals_in(text: str, counter: str) -> list[int]:
+    """The ordinals written with ``counter`` in ``text``, in order: 首站 -> 1, 第三站 -> 3, 第 14 届 -> 14."""
+    pattern = rf"首{counter}|第\s*([0-9０-９]{{1,3}}|[{_CN_CHARS[:-2]}]{{1,4}})\s*{counter}"
+    values = []
+    for m in re.finditer(pattern, text):
         run = (m.group(1) or "").translate(_FULLWIDTH)
-        values.add(1 if not run else int(run) if run.isdigit() else chinese_numeral_value(run))
-    return frozenset(values - {None})
+        value = 1 if not run else int(run) if run.isdigit() else chinese_numeral_value(run)
+        if value is not None:
+            values.append(value)
+    return values
 
 
 def edition(text: str, language: str) -> int | None:

@@ -38,6 +38,7 @@ from ...numbers import (
     counts_other_than,
     edition,
     editions_in,
+    ordinals_in,
     extract_numbers,
     is_calendar_date,
     states_number,
@@ -338,7 +339,7 @@ class ReaderAnswerer(Answerer):
             if _CLAUSE_OR_SENTENCE.search(c.text.strip(_EDGE)) or counts_only(c.text, frozenset({"%"})):
                 return False  # over a clause, or a share ("43.3%的家庭") where a count is asked
             text = c.passage.chunk.text
-            lo = max((m.end() for m in _CLAUSE_OR_SENTENCE.finditer(text, 0, c.start)), default=0)
+            lo = _after_last(_CLAUSE_OR_SENTENCE, text, c.start)
             hi = _CLAUSE_OR_SENTENCE.search(text, c.end)
             return any(f in text[lo : hi.start() if hi else len(text)] for f in forms)
 
@@ -711,13 +712,15 @@ def _distinct_choice(per_part: list[list[Candidate]], top: int = 8) -> dict[int,
     return dict(enumerate(best[1])) if best else None
 
 
+def _after_last(pattern: re.Pattern[str], text: str, end: int) -> int:
+    """Where ``text`` goes on after the last match of ``pattern`` before ``end`` (0 when none)."""
+    return max((m.end() for m in pattern.finditer(text, 0, end)), default=0)
+
+
 def _leading_clause(c: Candidate) -> str:
     """The clause that leads to the candidate, the candidate included."""
     text = c.passage.chunk.text
-    m = None
-    for m in _CLAUSE_OR_SENTENCE.finditer(text, 0, c.start):
-        pass
-    return text[m.end() if m else 0 : c.end]
+    return text[_after_last(_CLAUSE_OR_SENTENCE, text, c.start) : c.end]
 
 
 def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
@@ -726,14 +729,10 @@ def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
     Langfang's. A clause naming no place counts in the place its sentence last named before it:
     "定西市民政系统……，在建社工站47个" is Dingxi's count, not Gansu's."""
     text = c.passage.chunk.text
-    lead = _leading_clause(c)
-    clause = c.end - len(lead)
-    here = places_in(lead, administrative=True)
+    clause = _after_last(_CLAUSE_OR_SENTENCE, text, c.start)
+    here = places_in(text[clause : c.end], administrative=True)
     if not here:
-        s = None
-        for s in _SENTENCE_END.finditer(text, 0, clause):
-            pass
-        before = text[s.end() if s else 0 : clause]
+        before = text[_after_last(_SENTENCE_END, text, clause) : clause]
         named = places_in(before, administrative=True)
         if named:  # the one written last (廊坊 of 廊坊市), as places_in gives it without its suffix
             here = frozenset({max(named, key=before.rfind)})
@@ -765,24 +764,12 @@ def _by_role(question: str, ranked: list[Candidate], threshold: float) -> list[C
     return ranked
 
 
-_STOP = re.compile(r"首站|第([一二三四五六七八九十]{1,3}|\d{1,2})站")
-
-
 def _stop_number(text: str, start: int) -> int | None:
     """The ordinal of the stop a mention is introduced as, in its own line before it ("首站昆山市"
     -> 1, "第三站：江苏省人民医院、如愿社工村" -> 3)."""
-    from ...numbers import chinese_numeral_value
-
     head = text[max(0, start - 24) : start]
-    head = head[max((m.end() for m in _SENTENCE_END.finditer(head)), default=0) :]
-    m = None
-    for m in _STOP.finditer(head):
-        pass
-    if m is None:
-        return None
-    if m.group(1) is None:
-        return 1
-    return int(m.group(1)) if m.group(1).isdigit() else chinese_numeral_value(m.group(1))
+    stops = ordinals_in(head[_after_last(_SENTENCE_END, head, len(head)) :], "站")
+    return stops[-1] if stops else None
 
 
 def _measured(c: Candidate) -> str:
