@@ -181,6 +181,11 @@ def metrics_document(results: Sequence[ConfigResult], *, dataset: str, corpus: S
                     "gold_rank": ranks.get(a.item.id),
                     "latency_ms": round(a.latency_ms, 2),
                     "answer": a.answer.get("answer"),
+                    # the passage the short answer was cut from, and where (eval.clause_fit reads it)
+                    "answer_span": next(
+                        ({"text": c.get("text"), "span": c.get("span")} for c in a.answer.get("citations") or () if c.get("span")),
+                        None,
+                    ),
                     "mode": a.answer.get("mode"),
                     "grounded": a.answer.get("grounded"),
                     "warnings": list(a.answer.get("warnings") or ()),

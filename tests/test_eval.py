@@ -257,6 +257,10 @@ def test_rag_eval_on_the_dev_set_writes_the_report_with_naive_and_default(tmp_pa
         assert set(config["by_lang"]) == {"zh", "en"}
     assert default["overall"]["accuracy"] >= naive["overall"]["accuracy"]
     assert default["overall"]["hit@5"] >= 0.8
+    # each answer records the passage its short answer was cut from, and where (eval.clause_fit)
+    cut = [q for q in default["questions"] if q["answer_span"]]
+    assert cut and all(q["answer_span"]["text"][slice(*q["answer_span"]["span"])].strip() for q in cut)
+    assert any(q["answer_span"]["text"][slice(*q["answer_span"]["span"])] == q["short_answer"] for q in cut)
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## naive" in report and "## default" in report
     # each distinct index shape was built once under <home>/eval-indexes, sharing <home>/cache

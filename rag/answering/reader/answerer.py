@@ -72,13 +72,12 @@ from ..question import (
     yes_no_predicate,
 )
 from .calibration import Calibration
+from .extent import CLAUSE_OR_SENTENCE, EDGE, after_last, clean_span
 from .features import SpanChoice, best_spans, build_windows
 from .ranking import QuestionView, base_features, bigram_share, candidate_features, support
 
 _SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
 _CLAUSE_END = re.compile(r"[，,；;：:]")
-_CLAUSE_OR_SENTENCE = re.compile(r"[，,；;：:。！？!?\n]")
-_EDGE = "，,。．.、；;：:！!？?“”\"'‘’「」『』（）()《》〈〉[]【】 \n\t"
 
 
 @dataclass(frozen=True)
@@ -162,20 +161,6 @@ def _with_day(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start] in _EDGE:
-        start += 1
-    while end > start and text[end - 1] in _EDGE:
-        end -= 1
-    # keep a closing quote/bracket when its opener is inside the span
-    for op, cl in ("《》", "“”", "（）", "()"):
-        if end < len(text) and text[end] == cl and op in text[start:end] and cl not in text[start:end]:
-            end += 1
-        if start > 0 and text[start - 1] == op and cl in text[start:end] and op not in text[start:end]:
-            start -= 1
-    return start, end
-
-
 class ReaderAnswerer(Answerer):
     mode = "extractive"
     # How far the pipeline widens each passage into its article before reading (Pipeline.widen);
@@ -250,7 +235,7 @@ class ReaderAnswerer(Answerer):
         pooled: dict[str, Candidate] = {}
         for c, p in zip(choices, probs):
             text = passages[c.passage_index].chunk.text
-            a, b = _with_range(text, *_with_day(text, *_with_unit(text, *_clean_span(text, c.start_char, c.end_char))))
+            a, b = _with_range(text, *_with_day(text, *_with_unit(text, *clean_span(text, c.start_char, c.end_char))))
             a = _with_qualifier(text, a, b)
             if b <= a:
                 continue
@@ -336,11 +321,11 @@ class ReaderAnswerer(Answerer):
             return ranked
 
         def names_it(c: Candidate) -> bool:
-            if _CLAUSE_OR_SENTENCE.search(c.text.strip(_EDGE)) or counts_only(c.text, frozenset({"%"})):
+            if CLAUSE_OR_SENTENCE.search(c.text.strip(EDGE)) or counts_only(c.text, frozenset({"%"})):
                 return False  # over a clause, or a share ("43.3%的家庭") where a count is asked
             text = c.passage.chunk.text
-            lo = _after_last(_CLAUSE_OR_SENTENCE, text, c.start)
-            hi = _CLAUSE_OR_SENTENCE.search(text, c.end)
+            lo = after_last(CLAUSE_OR_SENTENCE, text, c.start)
+            hi = CLAUSE_OR_SENTENCE.search(text, c.end)
             return any(f in text[lo : hi.start() if hi else len(text)] for f in forms)
 
         if names_it(ranked[0]):
@@ -427,6 +412,8 @@ class ReaderAnswerer(Answerer):
         if len(parts) == 1:
             best = per_part[0][0]
             extra = self._more_values(parts[0], best, per_part[0])
+            if not extra and not best.sentence:  # "建于1988年" rather than "1988年" (extent.ClauseRule)
+                best = self._in_clause(best)
             found = sorted([(c, c.confidence) for c in [best, *extra]], key=lambda f: f[0].start)
             part_confidence = [best.confidence]
         else:
@@ -439,6 +426,12 @@ class ReaderAnswerer(Answerer):
         if confidence < self.threshold(language):
             return refusal(question, language, self.mode, confidence=confidence)
         return self._compose(question, language, found, confidence)
+
+    def _in_clause(self, c: Candidate) -> Candidate:
+        """The candidate widened to its clause when the calibration's clause rule says so."""
+        text = c.passage.chunk.text
+        start, end = self.calibration.clause.extent(text, c.start, c.end)
+        return c if (start, end) == (c.start, c.end) else replace(c, start=start, end=end, text=text[start:end])
 
     def _more_values(self, question: str, best: Candidate, cands: list[Candidate]) -> list[Candidate]:
         """Further values a question asks for ("报名人数和通过人数分别是多少", "... and ... respectively"):
@@ -470,7 +463,7 @@ class ReaderAnswerer(Answerer):
                 continue
             seen.add(chunk.chunk_id)
             for a0, b0 in split_sentences(chunk.text):
-                s0, s1 = _clean_span(chunk.text, a0, b0)
+                s0, s1 = clean_span(chunk.text, a0, b0)
                 if s1 > s0:
                     sentence = chunk.text[s0:s1]
                     rest = bigram_share(whole, sentence) + float(s0 <= c.start < s1)
@@ -645,7 +638,7 @@ def _past_echo(question: str, ranked: list[Candidate], threshold: float) -> list
     terms = [w for w in HAN_RUN.findall(question) if len(w) >= 2]
 
     def echoes(c: Candidate) -> bool:
-        t = c.text.strip(_EDGE)
+        t = c.text.strip(EDGE)
         return bool(t) and any(t in w for w in terms)
 
     if not terms or not echoes(ranked[0]):
@@ -683,7 +676,7 @@ def _sentences(pooled: dict[str, Candidate]) -> list[Candidate]:
     out: dict[str, Candidate] = {}
     for c in sorted(pooled.values(), key=lambda c: -c.probability)[:SENTENCE_SOURCES]:
         text = c.passage.chunk.text
-        a, b = _clean_span(text, *_sentence_around(text, c.start, c.end))
+        a, b = clean_span(text, *_sentence_around(text, c.start, c.end))
         key = _key(text[a:b])
         if b <= a or not key or key in pooled:
             continue
@@ -712,15 +705,10 @@ def _distinct_choice(per_part: list[list[Candidate]], top: int = 8) -> dict[int,
     return dict(enumerate(best[1])) if best else None
 
 
-def _after_last(pattern: re.Pattern[str], text: str, end: int) -> int:
-    """Where ``text`` goes on after the last match of ``pattern`` before ``end`` (0 when none)."""
-    return max((m.end() for m in pattern.finditer(text, 0, end)), default=0)
-
-
 def _leading_clause(c: Candidate) -> str:
     """The clause that leads to the candidate, the candidate included."""
     text = c.passage.chunk.text
-    return text[_after_last(_CLAUSE_OR_SENTENCE, text, c.start) : c.end]
+    return text[after_last(CLAUSE_OR_SENTENCE, text, c.start) : c.end]
 
 
 def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
@@ -729,10 +717,10 @@ def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
     Langfang's. A clause naming no place counts in the place its sentence last named before it:
     "定西市民政系统……，在建社工站47个" is Dingxi's count, not Gansu's."""
     text = c.passage.chunk.text
-    clause = _after_last(_CLAUSE_OR_SENTENCE, text, c.start)
+    clause = after_last(CLAUSE_OR_SENTENCE, text, c.start)
     here = places_in(text[clause : c.end], administrative=True)
     if not here:
-        before = text[_after_last(_SENTENCE_END, text, clause) : clause]
+        before = text[after_last(_SENTENCE_END, text, clause) : clause]
         named = places_in(before, administrative=True)
         if named:  # the one written last (廊坊 of 廊坊市), as places_in gives it without its suffix
             here = frozenset({max(named, key=before.rfind)})
@@ -768,7 +756,7 @@ def _stop_number(text: str, start: int) -> int | None:
     """The ordinal of the stop a mention is introduced as, in its own line before it ("首站昆山市"
     -> 1, "第三站：江苏省人民医院、如愿社工村" -> 3)."""
     head = text[max(0, start - 24) : start]
-    stops = ordinals_in(head[_after_last(_SENTENCE_END, head, len(head)) :], "站")
+    stops = ordinals_in(head[after_last(_SENTENCE_END, head, len(head)) :], "站")
     return stops[-1] if stops else None
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from .extent import ClauseRule
+
 CALIBRATION = Path(__file__).parent / "weights" / "calibration.json"
 
 
@@ -96,6 +98,9 @@ class Calibration(Scorer):
     thresholds: Mapping[str, float] = field(default_factory=dict)
     language_bias: Mapping[str, float] = field(default_factory=dict)
     languages: Mapping[str, Scorer] = field(default_factory=dict)
+    # when the clause around the chosen span is given instead of the span (``"clause"`` in the file,
+    # fitted by ``python -m eval.clause_fit``); absent: never
+    clause: ClauseRule = field(default_factory=ClauseRule)
 
     def __call__(self, probability: float, margin: float, rank: int = 1, language: str | None = None) -> float:
         """The confidence of a candidate known only by its reader probability, margin and rank."""
@@ -135,6 +140,8 @@ class Calibration(Scorer):
             kwargs["languages"] = {
                 str(lang): Scorer.from_dict(v, f"{path.name} ({lang})") for lang, v in data["languages"].items() if isinstance(v, dict)
             }
+        if isinstance(data.get("clause"), dict):
+            kwargs["clause"] = ClauseRule.from_dict(data["clause"], path.name)
         return cls(**kwargs)
 
     def to_dict(self) -> dict:
@@ -146,6 +153,8 @@ class Calibration(Scorer):
             out["language_bias"] = dict(self.language_bias)
         if self.languages:
             out["languages"] = {lang: s.to_dict() for lang, s in self.languages.items()}
+        if self.clause != ClauseRule():
+            out["clause"] = self.clause.to_dict()
         out["source"] = self.source
         return out
 

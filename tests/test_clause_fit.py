@@ -1,0 +1,54 @@
+"""`python -m eval.clause_fit`: the clause rule fitted from `rag eval` answers, as a user refits it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eval.clause_fit import main
+from rag.answering.reader.calibration import Calibration
+from rag.answering.reader.extent import ClauseRule
+
+TOWER = "富国银行广场是明尼阿波利斯的一座摩天大楼，建于1988年，共有57层，是该市第二高的建筑。"
+MUSEUM = "该馆位于北京，馆内藏书30万册，其中古籍善本约有两千余种之多。"
+
+
+def _dataset(folder, rows):
+    """A span benchmark (qa.jsonl) and the metrics.json of a run over it (clause rule off)."""
+    folder.mkdir()
+    items, records = [], []
+    for i, (text, gold, span) in enumerate(rows):
+        qid = f"{folder.name}-{i}"
+        items.append({"id": qid, "lang": "zh", "question": "问题？", "type": "entity", "expect": [[gold]],
+                      "doc": "page.txt", "evidence": text})
+        start = text.index(span)
+        records.append({"id": qid, "refused": False, "short_answer": span,
+                        "answer_span": {"text": text, "span": [start, start + len(span)]}})
+    (folder / "qa.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in items) + "\n", encoding="utf-8")
+    metrics = folder / "metrics.json"
+    metrics.write_text(json.dumps({"configs": {"default": {"questions": records}}}, ensure_ascii=False), encoding="utf-8")
+    return folder / "qa.jsonl", metrics
+
+
+def test_the_fit_widens_where_annotators_mark_clauses_and_spares_the_rest(tmp_path, capsys):
+    # one set marks the short clause ("建于1988年"), the other the bare value inside long clauses
+    clauses = _dataset(tmp_path / "clauses", [(TOWER, "建于1988年", "1988年"), (TOWER, "共有57层", "57层"), (MUSEUM, "位于北京", "北京")])
+    bare = _dataset(tmp_path / "bare", [(TOWER, "第二", "第二"), (MUSEUM, "两千余种", "两千余种"), (MUSEUM, "30万册", "30万册")])
+    out = tmp_path / "calibration.json"
+    Calibration.load().save(out)
+    assert main(["--fit", str(clauses[0]), str(clauses[1]), "--fit", str(bare[0]), str(bare[1]), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    rule = Calibration.load(out).clause
+    assert rule != ClauseRule() and rule.chars >= 6
+    assert "clauses/zh" in printed and "accuracy   0.0 -> 100.0" in printed
+    assert "bare/zh" in printed and "accuracy 100.0 -> 100.0" in printed
+    # the rest of the calibration is kept
+    assert Calibration.load(out).languages == Calibration.load().languages
+
+
+def test_a_run_missing_questions_is_named(tmp_path):
+    qa, metrics = _dataset(tmp_path / "clauses", [(TOWER, "建于1988年", "1988年")])
+    metrics.write_text(json.dumps({"configs": {"default": {"questions": []}}}), encoding="utf-8")
+    with pytest.raises(SystemExit, match="clauses-0.*rag eval"):
+        main(["--fit", str(qa), str(metrics)])
