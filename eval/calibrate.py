@@ -490,8 +490,9 @@ def main(argv: list[str] | None = None) -> int:
     cal = replace(cal, spans=args.spans, languages={lang: replace(s, spans=args.spans) for lang, s in cal.languages.items()})
     if args.base:
         cal = on_base(cal, Calibration.load(args.base), questions, source + f"; plain scorer kept from {args.base.name}")
-    if args.out.is_file():  # the clause rule is fitted by eval.clause_fit on answers, not here: kept
-        cal = replace(cal, clause=Calibration.load(args.out).clause)
+    if args.out.is_file():  # the clause rule and the reranking are fitted by eval.clause_fit / rerank_fit: kept
+        previous = Calibration.load(args.out)
+        cal = replace(cal, clause=previous.clause, rerank=previous.rerank)
     cal.save(args.out)
     report = {**cal.to_dict(), "fitted_data": summary(cal, questions), "reliability": reliability(cal, questions)}
     if args.cv:

@@ -73,7 +73,7 @@ from ..question import (
 )
 from .calibration import Calibration
 from .extent import CLAUSE_OR_SENTENCE, EDGE, after_last, clean_span
-from .features import SpanChoice, best_spans, build_windows
+from .features import SpanChoice, Window, best_spans, build_windows
 from .ranking import QuestionView, base_features, bigram_share, candidate_features, support
 
 _SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
@@ -211,22 +211,19 @@ class ReaderAnswerer(Answerer):
     def candidates(self, question: str, passages: Sequence[Passage], language: str | None = None) -> list[Candidate]:
         """Every proposed answer, best first, with pooled probabilities and the confidence of a
         question in ``language``."""
-        passages = list(passages)[: self.read_k]
+        cal = self.calibration
+        rerank = cal.reranking(language)
+        passages = list(passages)[: rerank.read(self.read_k)]
         if not passages:
             return []
-        tok = self._model.tokenizer
-        q = tok.encode(question)
-        windows = []
-        for i, p in enumerate(passages):
-            windows += build_windows(tok, q, p.chunk.text, max_len=self._model.max_len, stride=self._model.stride, passage_index=i)
-        logits = self._model.logits(windows)
-        cal = self.calibration
         spans = self.spans or cal.scorer(language).spans  # the candidate pool its scorer was fitted on
-        choices: list[SpanChoice] = []
-        nulls: list[float] = []
-        for w, (s, e) in zip(windows, logits):
-            choices += best_spans(w, s, e, top=spans)
-            nulls.append(float(s[0] + e[0]))
+        read = self.reading(question, passages, spans)
+        # the passages answered from: the first read_k in the reader's order (rerank.Rerank), ranked anew
+        kept = rerank.order([p.rank for p in passages], *passage_scores(read, len(passages)))[: self.read_k]
+        if rerank.passages:
+            passages = [replace(p, rank=kept.index(i) + 1) if i in kept else p for i, p in enumerate(passages)]
+        choices = [c for w, cs, _ in read if w.passage_index in kept for c in cs]
+        nulls = [n for w, _, n in read if w.passage_index in kept]
         if not choices:
             return []
         scores = np.array([c.score for c in choices] + nulls)
@@ -304,6 +301,17 @@ class ReaderAnswerer(Answerer):
                 ranked = self._counted_here(question, ranked)
         return ranked
 
+    def reading(self, question: str, passages: Sequence[Passage], spans: int) -> list[tuple[Window, list[SpanChoice], float]]:
+        """Each window of the passages as read with the question: its ``spans`` best spans and
+        its "no answer" score."""
+        tok = self._model.tokenizer
+        q = tok.encode(question)
+        windows = []
+        for i, p in enumerate(passages):
+            windows += build_windows(tok, q, p.chunk.text, max_len=self._model.max_len, stride=self._model.stride, passage_index=i)
+        logits = self._model.logits(windows)
+        return [(w, best_spans(w, s, e, top=spans), float(s[0] + e[0])) for w, (s, e) in zip(windows, logits)]
+
     def _counted_here(self, question: str, ranked: list[Candidate]) -> list[Candidate]:
         """An English "how many <things>" is answered with the number whose clause names those
         things, when one passes the threshold: a Chinese number stands next to the noun it counts
@@ -379,7 +387,7 @@ class ReaderAnswerer(Answerer):
         if off_corpus is not None:
             return [], [], off_corpus  # "Paris": a name of the question that no retrieved passage mentions
         # the passages naming what the question names, among all retrieved (Dingxi's may be fourth)
-        passages = self._naming_passages(question, language, passages)[: self.read_k]
+        passages = self._naming_passages(question, language, passages)[: self.calibration.reranking(language).read(self.read_k)]
         if not passages:
             return [], [], refusal(question, language, self.mode, confidence=0.0)
         parts = _sub_questions(question)
@@ -628,6 +636,18 @@ class ReaderAnswerer(Answerer):
 
 
 _AND_HOW = re.compile(r",\s*and\s+(?=how\s+(?:many|much|long)\b)", re.I)  # a clause each (not "how many X and how many Y does …")
+
+
+def passage_scores(read: list[tuple[Window, list[SpanChoice], float]], n: int) -> tuple[list[float], list[float]]:
+    """Per passage of a reading (``ReaderAnswerer.reading``): its best span score (``-inf`` when
+    none) and its best "no answer" score."""
+    best = [float("-inf")] * n
+    null = [float("-inf")] * n
+    for w, choices, no_answer in read:
+        i = w.passage_index
+        best[i] = max([best[i], *(c.score for c in choices)])
+        null[i] = max(null[i], no_answer)
+    return best, [x if x > float("-inf") else 0.0 for x in null]
 
 
 def _past_echo(question: str, ranked: list[Candidate], threshold: float) -> list[Candidate]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .extent import ClauseRule
+from .rerank import Rerank
 
 CALIBRATION = Path(__file__).parent / "weights" / "calibration.json"
 
@@ -101,6 +102,9 @@ class Calibration(Scorer):
     # when the clause around the chosen span is given instead of the span (``"clause"`` in the file,
     # fitted by ``python -m eval.clause_fit``); absent: never
     clause: ClauseRule = field(default_factory=ClauseRule)
+    # per question language: how the reader reorders the passages it reads (``"rerank"``, fitted by
+    # ``python -m eval.rerank_fit``); a language without one keeps retrieval's order
+    rerank: Mapping[str, Rerank] = field(default_factory=dict)
 
     def __call__(self, probability: float, margin: float, rank: int = 1, language: str | None = None) -> float:
         """The confidence of a candidate known only by its reader probability, margin and rank."""
@@ -120,6 +124,10 @@ class Calibration(Scorer):
         z = Scorer.logit(self.scorer(language), features)
         z += self.language_bias.get(language, 0.0) if language else 0.0
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def reranking(self, language: str | None) -> Rerank:
+        """How the reader orders the passages of a question in ``language`` (retrieval's order when not fitted)."""
+        return self.rerank.get(language, Rerank()) if language else Rerank()
 
     def threshold_for(self, language: str | None) -> float:
         """The refusal threshold of questions in ``language`` (the single one when not fitted per language)."""
@@ -142,6 +150,10 @@ class Calibration(Scorer):
             }
         if isinstance(data.get("clause"), dict):
             kwargs["clause"] = ClauseRule.from_dict(data["clause"], path.name)
+        if isinstance(data.get("rerank"), dict):
+            kwargs["rerank"] = {
+                str(lang): Rerank.from_dict(v, f"{path.name} ({lang})") for lang, v in data["rerank"].items() if isinstance(v, dict)
+            }
         return cls(**kwargs)
 
     def to_dict(self) -> dict:
@@ -155,6 +167,8 @@ class Calibration(Scorer):
             out["languages"] = {lang: s.to_dict() for lang, s in self.languages.items()}
         if self.clause != ClauseRule():
             out["clause"] = self.clause.to_dict()
+        if self.rerank:
+            out["rerank"] = {lang: r.to_dict() for lang, r in self.rerank.items()}
         out["source"] = self.source
         return out
 
