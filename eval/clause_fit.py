@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from rag.answering.reader.calibration import Calibration
@@ -112,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             (a0, f0), (a1, f1) = base[k], scores(best, v)
             print(f"  {label:5} {k:32} {len(v):5} q  accuracy {a0:5.1f} -> {a1:5.1f}   F1 {f0:5.1f} -> {f1:5.1f}")
     if args.out:
-        cal = Calibration.load(args.out)
-        replace(cal, clause=best).save(args.out)
+        Calibration.amend(args.out, clause=best)
         print(f"written to {args.out}")
     return 0
 

@@ -117,8 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             (f0, a0), (f1, a1) = hits(Rerank(), group, args.read_k), hits(rule, group, args.read_k)
             print(f"  {label:5} {len(group):4} q  gold passage first {f0:.3f} -> {f1:.3f}, among the {args.read_k} read {a0:.3f} -> {a1:.3f}")
     if args.out:
-        cal = Calibration.load(args.out)
-        replace(cal, rerank=rules).save(args.out)
+        Calibration.amend(args.out, rerank=rules)
         print(f"written to {args.out}")
     return 0
 

@@ -172,6 +172,16 @@ class Calibration(Scorer):
         out["source"] = self.source
         return out
 
+    @classmethod
+    def amend(cls, path: Path, **changes) -> "Calibration":
+        """The calibration file at ``path`` with the named fields changed, saved back (the rest
+        kept): how a fitting script writes only what it fits."""
+        from dataclasses import replace
+
+        amended = replace(cls.load(path), **changes)
+        amended.save(path)
+        return amended
+
     def save(self, path: Path = CALIBRATION) -> None:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
