@@ -59,7 +59,8 @@ from .datasets import QAItem, load_dataset
 from .scoring import span_correct
 
 
-def _article(item: QAItem) -> int:
+def xquad_article(item: QAItem) -> int:
+    """The XQuAD article a benchmark question is about (its doc ``xqNN_…``); -1 for other sets."""
     m = re.match(r"xq(\d+)_", item.doc or "")
     return int(m.group(1)) if m else -1
 
@@ -100,7 +101,7 @@ def _features(pipeline, answerer, items: list[QAItem], progress_label: str, answ
             for c in cands[:top] + [c for c in cands[top:] if c.sentence]:
                 right = answerable and bool(golds) and span_correct(c.text, golds)
                 rows.append({"f": dict(c.features), "right": bool(right)})
-        questions.append({"id": item.id, "lang": language, "article": _article(item), "answerable": answerable, "rows": rows,
+        questions.append({"id": item.id, "lang": language, "article": xquad_article(item), "answerable": answerable, "rows": rows,
                           "set": progress_label})
     return questions
 
@@ -437,14 +438,14 @@ def main(argv: list[str] | None = None) -> int:
         spans_for = lambda lang: kept.spans if kept is not None and lang not in ranked else args.spans  # noqa: E731
         questions = []
         for path in args.answerable:
-            items = [i for i in load_dataset(path, skip_invalid=True, warn=_warn) if i.answerable and (_article(i) < 0 or _article(i) >= args.min_article)]
+            items = [i for i in load_dataset(path, skip_invalid=True, warn=_warn) if i.answerable and (xquad_article(i) < 0 or xquad_article(i) >= args.min_article)]
             pipeline = prepare_product(base.replace(home=args.home / path.parent.name), [path.parent / "corpus"], None, set())
             answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
             questions += _features(pipeline, answerer, items, path.parent.name, True, args.as_read, args.top, spans_for)
         for spec in args.reason_set:
             file, _, half = spec.partition("@")
             path = Path(file)
-            items = [i for i in load_dataset(path, skip_invalid=True, warn=_warn) if i.answerable and (_article(i) < 0 or _article(i) >= args.min_article)]
+            items = [i for i in load_dataset(path, skip_invalid=True, warn=_warn) if i.answerable and (xquad_article(i) < 0 or xquad_article(i) >= args.min_article)]
             items = items[half == "odd" :: 2] if half else items
             pipeline = prepare_product(base.replace(home=args.home / path.parent.name), [path.parent / "corpus"], None, set())
             answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
@@ -454,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         for spec in args.unanswerable:
             file, _, where = spec.partition("@")
             corpus = bundled_corpus_dir() if where in ("", "bundled") else Path(where)
-            items = [i for i in load_dataset(Path(file)) if _article(i) < 0 or _article(i) >= args.min_article]
+            items = [i for i in load_dataset(Path(file)) if xquad_article(i) < 0 or xquad_article(i) >= args.min_article]
             pipeline = prepare_product(base.replace(home=args.home / f"unans-{corpus.name}"), [corpus], None, set())
             answerer = ReaderAnswerer(context=pipeline.question_context, read_k=base.read_k)
             questions += _features(pipeline, answerer, items, f"unanswerable over {corpus.name}", False, args.as_read, args.top, spans_for)

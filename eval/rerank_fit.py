@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -29,15 +28,11 @@ from rag.answering.reader.calibration import Calibration
 from rag.answering.reader.rerank import Rerank
 from rag.errors import InputError
 
+from .calibrate import xquad_article
 from .datasets import load_dataset
 
 PASSAGES = (3, 4, 5, 6, 8)
 MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0)
-
-
-def _article(doc: str) -> int:
-    m = re.match(r"xq(\d+)_", doc or "")
-    return int(m.group(1)) if m else -1
 
 
 def collect(home: Path, dataset: Path, read: int) -> list[dict]:
@@ -63,7 +58,7 @@ def collect(home: Path, dataset: Path, read: int) -> list[dict]:
             continue
         spans = answerer.calibration.scorer(language).spans
         best, null = passage_scores(answerer.reading(parts[0], passages, spans), len(passages))
-        out.append({"id": item.id, "lang": language, "article": _article(item.doc),
+        out.append({"id": item.id, "lang": language, "article": xquad_article(item),
                     "passages": [[p.rank, b, n, bool(is_relevant(p.chunk, item))] for p, b, n in zip(passages, best, null)]})
     return out
 
