@@ -44,8 +44,14 @@ def groups(spec: str, metrics: Path) -> dict[str, list[tuple[tuple[str, ...], di
     items = load_dataset(path, skip_invalid=True)
     if half:
         items = items[half == "odd" :: 2]
-    document = json.loads(Path(metrics).read_text(encoding="utf-8"))
-    records = {q["id"]: q for config in document["configs"].values() for q in config.get("questions", ())}
+    try:
+        document = json.loads(Path(metrics).read_text(encoding="utf-8"))
+        records = {q["id"]: q for config in document["configs"].values() for q in config.get("questions", ())}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(
+            f"{Path(metrics).name} is not the metrics.json of a `rag eval` run ({type(exc).__name__}: {exc}); "
+            "give the metrics.json that `rag eval --out DIR` writes"
+        ) from None
     missing = [i.id for i in items if i.id not in records]
     if missing:
         raise SystemExit(f"{metrics}: no answer to {len(missing)} questions of {spec} (first {missing[0]}); run `rag eval` on it")

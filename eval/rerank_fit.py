@@ -63,6 +63,24 @@ def collect(home: Path, dataset: Path, read: int) -> list[dict]:
     return out
 
 
+def _features(path: Path) -> list[dict]:
+    """The scores an earlier run kept with ``--features``, checked for their shape."""
+    try:
+        questions = json.loads(path.read_text(encoding="utf-8"))
+        ok = isinstance(questions, list) and all(
+            isinstance(q, dict) and isinstance(q.get("lang"), str) and isinstance(q.get("article"), int)
+            and all(isinstance(p, list) and len(p) == 4 for p in q["passages"])
+            for q in questions
+        )
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"--features {path.name} cannot be read ({type(exc).__name__}: {exc}); "
+                         "give a file an earlier `eval.rerank_fit --features FILE` run wrote") from None
+    if not ok:
+        raise InputError(f"--features {path.name} is not what `eval.rerank_fit --features FILE` writes "
+                         "(a list of questions with lang, article and passages); collect it again without --refit")
+    return questions
+
+
 def hits(rule: Rerank, questions: list[dict], read_k: int) -> tuple[float, float]:
     """How often the gold passage comes first, and among the first ``read_k``, under ``rule``."""
     first = among = 0
@@ -90,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.refit:
             if not args.features or not args.features.is_file():
                 raise InputError("--refit needs --features FILE written by an earlier run")
-            questions = json.loads(args.features.read_text(encoding="utf-8"))
+            questions = _features(args.features)
         else:
             if args.home is None:
                 raise InputError("give --home DIR (where the benchmark's index is built), or --refit --features FILE")

@@ -52,3 +52,13 @@ def test_a_run_missing_questions_is_named(tmp_path):
     metrics.write_text(json.dumps({"configs": {"default": {"questions": []}}}), encoding="utf-8")
     with pytest.raises(SystemExit, match="clauses-0.*rag eval"):
         main(["--fit", str(qa), str(metrics)])
+
+
+@pytest.mark.parametrize("content", [b'{"configs":', b"\x00\xff\xfe binary", b"{}"])
+def test_a_file_that_is_not_a_run_is_named_with_the_fix(tmp_path, capsys, content):
+    qa, _ = _dataset(tmp_path / "clauses", [(TOWER, "建于1988年", "1988年")])
+    metrics = tmp_path / "broken.json"
+    metrics.write_bytes(content)
+    assert main(["--fit", str(qa), str(metrics)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.json is not the metrics.json of a `rag eval` run" in err and "Traceback" not in err

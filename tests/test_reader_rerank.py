@@ -103,3 +103,12 @@ def test_the_fit_learns_to_trust_the_reader_where_it_finds_the_gold(tmp_path, ca
 def test_a_refit_without_features_is_named(tmp_path, capsys):
     assert rerank_fit(["--refit", "--features", str(tmp_path / "none.json")]) == 2
     assert "--refit needs --features" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", [b"[{", b"\x00\xff binary", b'{"lang": "zh"}', b'[{"lang": "zh", "article": 40, "passages": [[1]]}]'])
+def test_a_features_file_of_the_wrong_kind_is_named(tmp_path, capsys, content):
+    features = tmp_path / "scores.json"
+    features.write_bytes(content)
+    assert rerank_fit(["--refit", "--features", str(features)]) == 2
+    err = capsys.readouterr().err
+    assert "--features scores.json" in err and "Traceback" not in err

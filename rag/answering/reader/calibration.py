@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -176,8 +176,6 @@ class Calibration(Scorer):
     def amend(cls, path: Path, **changes) -> "Calibration":
         """The calibration file at ``path`` with the named fields changed, saved back (the rest
         kept): how a fitting script writes only what it fits."""
-        from dataclasses import replace
-
         amended = replace(cls.load(path), **changes)
         amended.save(path)
         return amended
