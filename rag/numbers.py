@@ -134,6 +134,23 @@ def is_calendar_date(text: str) -> bool:
     return bool(t) and bool(_CALENDAR_DATE.fullmatch(t)) and bool(re.search(r"[年月日号]|[A-Za-z]", t))
 
 
+# what a Chinese answer to "when" holds: a number, a numeral of a date, a time word, or an event it
+# is dated by ("第一次世界大战前", "四国征伐后", "高二的时候")
+_TIME_ZH = re.compile(
+    r"\d|[〇零一二两三四五六七八九十百千]+\s*(?:年|月|日|号|世纪|年代|岁|点|时)"
+    r"|今年|去年|明年|前年|当年|同年|次年|近日|日前|目前|如今|现在|最近|届时|此前|以来|期间|时期|时代|时候|之际"
+    r"|年初|年底|年末|年中|月初|月底|月末|[上中下]旬|早上|上午|中午|下午|晚上|傍晚|凌晨|夜间|[春夏秋冬][季天]|春节"
+    r"|星期|礼拜|周[一二三四五六日末]|[元明清宋唐汉秦隋晋][朝初末]|王朝|[早中晚末初]期|世纪|纪元|早在"
+    r"|(?:前|后|时)$"
+)
+
+
+def states_time(text: str) -> bool:
+    """Whether a Chinese ``text`` says when: a date or year, a time word, or an event it dates by
+    ("1988年", "党的十八大以来", "第一次世界大战前"); "校一地一会" or a clause of who did what does not."""
+    return bool(_TIME_ZH.search(text))
+
+
 _YEAR_RANGE = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年?\s*(?:至|到|~|～|－|—|-)\s*(?:\d{4}|[〇零一二三四五六七八九]{4})年?")
 _ORDINAL = re.compile(r"第\s*[0-9０-９〇零一二两三四五六七八九十百千]+")
 

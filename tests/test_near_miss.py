@@ -331,3 +331,35 @@ def test_the_passage_naming_the_asked_place_is_read_even_when_retrieved_fourth(n
     assert refused is None and [p.chunk.chunk_id for p in read] == [jingning.chunk.chunk_id]
     answer = reader.answer(question, ranked, language="en")
     assert not answer.refused and "3.8万户" in answer.answer
+
+
+# one long article: the meeting's place is told in its first paragraph, the figure in its last
+_MEETING = (
+    "# 调研组走访高校\n\n"
+    "5月10日，市民政局调研组在北京师范大学召开座谈会，听取专家学者对养老服务体系建设的意见建议。"
+    "与会专家围绕居家养老、社区嵌入式服务、医养结合和养老护理人才培养等问题作了发言，"
+    "并就如何引导社会力量参与养老服务提出了具体建议。\n\n"
+    "座谈会上，大家还交流了各地在老年助餐、适老化改造和智慧养老平台建设方面的做法，"
+    "认为要把有限的资源用在老年人最急需的地方，让服务更加精准、更可持续。\n\n"
+    "调研组组长王建国指出，全市已建成社区食堂320个，今年将新增助餐点150个，"
+    "基本实现城市社区老年助餐服务全覆盖。\n"
+)
+
+
+def test_a_question_that_sets_the_scene_is_answered_from_another_chunk_of_the_article(tmp_path):
+    """The user says where something was said (北京师范大学, in the article's first chunk) and who
+    said it (王建国, in the chunk with the figure): every name is in the article, no one chunk
+    holds them all, and the answer is read, not refused. A name the archive lacks is still refused."""
+    from rag.pipeline import Pipeline
+    from rag.settings import load_settings
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "meeting.txt").write_text(_MEETING, encoding="utf-8")
+    pipeline = Pipeline(load_settings({"home": tmp_path / "home", "chunk_tokens": 64}, environ={}))
+    pipeline.ingest([folder])
+    chunks = [p.chunk.text for p in pipeline.retrieve("王建国 北京师范大学 社区食堂", k=5)]
+    assert not any("北京师范大学" in c and "王建国" in c for c in chunks)  # the two names are in two chunks
+    answer = pipeline.ask("王建国在北京师范大学座谈时提到，全市已建成多少个社区食堂？")
+    assert not answer.refused and "320" in answer.short_answer
+    assert pipeline.ask("王建国在清华大学座谈时提到，全市已建成多少个社区食堂？").refused

@@ -218,3 +218,33 @@ def test_a_sum_of_money_is_told_from_a_count(text, money):
     from rag.numbers import states_money
 
     assert states_money(text) is money
+
+
+@pytest.mark.parametrize(
+    "text, says_when",
+    [
+        ("1988年", True), ("党的十八大以来", True), ("第一次世界大战前", True), ("四国征伐后", True),
+        ("高二的时候拍了MV", True), ("星期三", True), ("上白垩纪早期", True), ("唐末藩镇混战", True),
+        ("今年年底", True), ("6月29日上午", True),
+        ("校一地一会", False), ("中国社会工作联合会医务社会工作委员会总干事关冬生", False), ("前往北京参加会议", False),
+    ],
+)
+def test_a_time_is_told_from_a_clause_that_says_no_time(text, says_when):
+    from rag.numbers import states_time
+
+    assert states_time(text) is says_when
+
+
+@pytest.mark.parametrize(
+    "question, language, asks",
+    [
+        ("大学的社会工作专业是哪一年开设的？", "zh", True), ("研讨会是什么时候召开的？", "zh", True),
+        ("When did the museum open?", "en", True), ("In what year was the bridge completed?", "en", True),
+        ("When many people are arrested, what is a common tactic?", "en", False),
+        ("Who opened the museum?", "en", False), ("谁主持了研讨会？", "zh", False),
+    ],
+)
+def test_questions_asking_when(question, language, asks):
+    from rag.answering.question import asks_time
+
+    assert asks_time(question, language) is asks

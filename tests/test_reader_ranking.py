@@ -434,6 +434,8 @@ def test_how_many_is_not_answered_without_a_number(model):
         ("主场观众多还是客场观众多？", "zh", "主场观众", "客场观众", True),
         ("Were there more new projects or completed projects this year?", "en", "new projects", "completed projects", True),
         ("Which is smaller, the number of stations or the number of lines?", "en", "stations", "lines", False),
+        ("In Xiamen, which is more numerous: runners or volunteers?", "en", "runners", "volunteers", True),
+        ("开展讲座的人次，和培训乡村教师、校医的人次相比，哪个更多？", "zh", "开展讲座的人次", "培训乡村教师、校医的人次", True),
     ],
 )
 def test_which_is_more_questions_name_their_two_things(question, language, first, second, more):
@@ -441,7 +443,7 @@ def test_which_is_more_questions_name_their_two_things(question, language, first
 
     alt = asked_alternatives(question, language)
     assert (alt.first, alt.second, alt.more) == (first, second, more)
-    assert second in alt.second_question and ("多少" in alt.first_question or "How many" in alt.first_question)
+    assert second in alt.second_question and ("多少" in alt.first_question or "how many" in alt.first_question.lower())
 
 
 @pytest.mark.parametrize(
@@ -661,3 +663,53 @@ def test_an_order_question_is_answered_by_the_order_the_articles_tell(model):
     assert reader.answer("考察组后去了舟山还是宁波？", numbered, language="zh").short_answer == "舟山"
     listed = [_passage("考察组先后考察了湖州市安吉县、嘉兴市桐乡市的乡村养老服务站。", "b.txt", 1)]
     assert reader.answer("考察组先考察了桐乡还是安吉？", listed, language="zh").short_answer == "安吉"
+
+
+def test_two_numbers_are_weighed_only_in_the_same_unit(model):
+    """"讲座的人次和培训的人次，哪个更多": the training's 2500余人次 is weighed, not the 18期 (sessions)
+    written before it in the same clause."""
+    text = "今年全区开展科普讲座3200余人次，覆盖中小学校46所；培训乡村教师、校医18期2500余人次。"
+    answer = ReaderAnswerer(model=model, min_confidence=0.0).answer(
+        "开展科普讲座的人次，和培训乡村教师、校医的人次相比，哪个更多？", [_passage(text)], language="zh")
+    assert answer.short_answer == "开展科普讲座的人次更多" and "2500余人次" in answer.answer
+
+
+def test_a_count_of_things_is_not_answered_with_a_share(model):
+    """"How many levels", "多少个": the passage gives only a coverage rate, so the question is
+    refused rather than answered "83%"; a question asking for the rate gets it."""
+    from rag.answering.question import asks_count
+
+    text = "目前，全县已建成村卫生室212个，村卫生室覆盖率达到83%，群众就医更加方便。"
+    rate = _passage("目前，全县村卫生室覆盖率达到83%，群众就医更加方便。")
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    assert reader.answer("How many levels does the county's rural medical network have?", [rate], language="en").refused
+    assert reader.answer("全县的医疗服务网络有多少个层级？", [rate], language="zh").refused
+    assert "83%" in reader.answer("村卫生室覆盖率是多少？", [_passage(text)], language="zh").short_answer
+    assert asks_count("How many levels are there?", "en") and asks_count("建成了几个？", "zh")
+    assert not asks_count("How much carbon is stored there?", "en") and not asks_count("人口是多少？", "zh")
+    assert not asks_count("What percentage of the villages, and how many are covered?", "en")
+
+
+def test_a_deputy_asked_for_is_someone_named_with_that_title(model):
+    """"哪位副院长": not the hospital's therapist who spoke first; with no deputy named, refused."""
+    from rag.answering.question import asked_deputy_titles
+
+    assert asked_deputy_titles("市人民医院的哪位副院长介绍了新院区？") == {"副院长"}
+    assert "副总裁" in asked_deputy_titles("Who is the vice president of the group?")
+    assert asked_deputy_titles("市人民医院院长是谁？") == set()
+    therapist = "市人民医院心理治疗师李梅介绍说，音乐治疗能帮助患者放松情绪。"
+    both = therapist + "市人民医院副院长周强介绍，新院区将于年底启用，设置床位800张。"
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    assert "周强" in reader.answer("介绍新院区的是市人民医院的哪位副院长？", [_passage(both)], language="zh").short_answer
+    assert reader.answer("介绍音乐治疗的是市人民医院的哪位副院长？", [_passage(therapist)], language="zh").refused
+
+
+def test_a_when_question_is_answered_with_a_time_or_refused(model):
+    """"哪一年开设的": a passage telling who opened the programme but not when gives no answer, not
+    the phrase the reader likes best; the year, when the passage has it, is the answer."""
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    undated = _passage("该校社会工作专业由民政部门和学校共同建设，与地方政府开展“校地合作”，培养了大批基层人才。")
+    dated = _passage("该校社会工作专业开设于2004年，由民政部门和学校共同建设，培养了大批基层人才。")
+    assert reader.answer("该校的社会工作专业是哪一年开设的？", [undated], language="zh").refused
+    assert "2004年" in reader.answer("该校的社会工作专业是哪一年开设的？", [dated], language="zh").short_answer
+    assert reader.answer("In what year was the school's social work programme set up?", [undated], language="en").refused

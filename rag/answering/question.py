@@ -118,6 +118,28 @@ def asks_share(text: str, language: str) -> bool:
     return bool(pattern.search(text)) and not asks_rank(text)
 
 
+def asks_count(text: str, language: str) -> bool:
+    """Whether the question counts things ("how many levels", "多少个", "几支"): a share ("83%") is
+    no count of them. "How much", "有多少碳" or "人口是多少" may be answered with one."""
+    if asks_share(text, language):
+        return False
+    if language == "en":
+        return bool(re.search(r"\bhow many\b", text, re.I))
+    return bool(re.search(rf"(?:多少|几)[{MEASURE_WORDS}]", text))
+
+
+_EN_WHEN = re.compile(r"^\s*when\b(?![^?]*,\s*(?:what|which|who|whom|whose|how|where)\b)"
+                      r"|\b(?:what|which)\s+(?:year|date|day|month|decade|century)\b", re.I)
+
+
+def asks_time(text: str, language: str) -> bool:
+    """Whether the question asks when ("哪一年", "什么时候", "When did …", "in what year"), not what
+    happens when ("When many people are arrested, what is …")."""
+    if language == "en":
+        return bool(_EN_WHEN.search(text))
+    return question_kind(text, language) == "when"
+
+
 def question_kind(text: str, language: str) -> str:
     """The kind of answer the question wants."""
     t = text.lower()
@@ -282,6 +304,20 @@ def asked_titles(text: str) -> set[str]:
     return out
 
 
+def asked_deputy_titles(text: str) -> set[str]:
+    """The deputies' titles a question asks for ("哪位副院长" -> {"副院长"}; "Who is the vice
+    president of …" -> 副总裁, 副主席 …): the holder is named with that title, not with another one
+    (the centre's 心理治疗师 is not its 副院长)."""
+    out = set()
+    for m in _EN_TITLE.finditer(text):
+        if m.group(1) and m.group(1).lower() in ("vice", "deputy"):
+            out.update("副" + t for t in EN_OFFICE_TITLES[m.group(2).lower()])
+    for m in OFFICE_TITLES.finditer(text):
+        if text[: m.start()].endswith("副"):
+            out.add("副" + (m.group("full") or m.group("core")))
+    return out
+
+
 def deputy_spans(passage: str, titles: set[str]) -> list[tuple[int, int]]:
     """Where ``passage`` introduces a deputy (副, 代理 …) of one of ``titles``: each stretch from the
     deputy's title to the end of the name after it ("副总裁马康")."""
@@ -313,7 +349,7 @@ class Alternatives:
 
 
 _ZH_WHICH_MORE = re.compile(
-    r"^(?P<head>.*?)(?P<a>[^，,。？?；;：:、]{1,24}?)(?:和|与|跟|同|还是)(?P<b>[^，,。？?；;：:、]{1,24}?)[，,]?\s*(?:相比[，,]?\s*)?"
+    r"^(?P<head>.*?)(?P<a>[^，,。？?；;：:、]{1,24}?)[，,]?(?:和|与|跟|同|还是)(?P<b>[^，,。？?；;：:]{1,24}?)[，,]?\s*(?:相比[，,]?\s*)?"
     r"(?:哪个|哪一个|哪一项|哪项|谁|哪种)(?:的)?(?:数量|数目|人数|规模|金额|数字)?(?:更|较|比较|最)?(?P<d>多|少|大|小|高|低)"
 )
 _ZH_OR_MORE = re.compile(
@@ -326,7 +362,7 @@ _EN_MORE_OR = re.compile(
 )
 _EN_WHICH_MORE = re.compile(
     r"\bwhich\s+(?:is|was|are|were)\s+(?:the\s+)?(?P<d>more|larger|bigger|greater|higher|fewer|less|smaller|lower)"
-    r"(?:\s+(?:number|figure|count|one))?\s*[,:]?\s+(?:the\s+)?(?P<a>[\w'’\- ]{2,40}?)\s+or\s+(?:the\s+)?(?P<b>[\w'’\- ]{2,40}?)\s*(?=[?.]|$)",
+    r"(?:\s+(?:numerous|common|plentiful|number|figure|count|one))?\s*[,:]?\s+(?:the\s+)?(?P<a>[\w'’\- ]{2,40}?)\s+or\s+(?:the\s+)?(?P<b>[\w'’\- ]{2,40}?)\s*(?=[?.]|$)",
     re.I,
 )
 

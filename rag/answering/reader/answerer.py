@@ -45,6 +45,7 @@ from ...numbers import (
     states_money,
     states_quantity,
     states_share,
+    states_time,
 )
 from ..base import Answerer, citation, refusal
 from ..names import ProperNames, off_corpus_refusal, passage_texts
@@ -53,10 +54,13 @@ from ..question import (
     Order,
     _posseg,
     asked_alternatives,
+    asked_deputy_titles,
     asked_order,
     asked_titles,
+    asks_count,
     asks_rank,
     asks_share,
+    asks_time,
     asks_yes_no,
     building_stage,
     count_parts,
@@ -91,6 +95,8 @@ class Candidate:
     confidence: float = 0.0  # calibrated: the chance that this is the right answer
     features: tuple[tuple[str, float], ...] = ()  # what the ranker weighed (ranking.FEATURES)
     sentence: bool = False  # the whole sentence around proposed spans (why / how questions)
+
+_SHARE_UNITS = frozenset({"%"})  # what a share states ("83%", "百分之九十"): no count of things
 
 
 def _key(text: str) -> str:
@@ -269,6 +275,9 @@ class ReaderAnswerer(Answerer):
                 # nor the holder of that office in another organisation (a bureau's 党委书记 for the city's)
                 ranked = [c for c in ranked if not office_elsewhere(question, c.passage.chunk.text, c.start, c.end, titles)
                           and not titled_otherwise(c.passage.chunk.text, c.start, titles)]
+        deputies_asked = asked_deputy_titles(question) if not titles and view.kind == "who" else set()
+        if deputies_asked:  # "哪位副院长": someone a sentence names with that title
+            ranked = [c for c in ranked if _holds_title(c.text, passages, deputies_asked)]
         asked_edition = edition(question, language)
         if asked_edition is not None:  # "首届…": not what a sentence tells of the third
             ranked = [c for c in ranked if not _of_another_edition(asked_edition, c)]
@@ -279,12 +288,16 @@ class ReaderAnswerer(Answerer):
         if language == "en" and ranked and not view.reason:
             # "Which organisation counts the CFSW among its members?": not 中国社会工作联合会 itself
             ranked = _past_echo(question, ranked, self.threshold(language))
+        if not view.reason and asks_time(question, language or "zh"):  # "哪一年": a time, not "校一地一会"
+            ranked = [c for c in ranked if states_time(c.text)]
         if view.kind == "number" and not view.reason:  # "how many", "how long": a number, not a date
             stated = states_number if asks_rank(question) else states_quantity  # "排第几": "第二"
             ranked = [c for c in ranked if stated(m := _measured(c)) and not is_calendar_date(m)]
             if count_parts(question) == 1:  # not "how many activities, and what share of them"
                 if asks_share(question, language or "zh"):  # "what share": "63.7%", not "130万"
                     ranked = [c for c in ranked if states_share(_measured(c))]
+                elif asks_count(question, language or "zh"):  # "how many levels": not "83%"
+                    ranked = [c for c in ranked if not counts_only(_measured(c), _SHARE_UNITS)]
                 elif view.unit == "元":  # "what salary", "多少元": a sum of money, not a head count
                     ranked = [c for c in ranked if states_money(_measured(c))]
                 # "how many volunteers": not "13家" (organisations); "how long": not "95篇"
@@ -329,7 +342,7 @@ class ReaderAnswerer(Answerer):
             return ranked
 
         def names_it(c: Candidate) -> bool:
-            if CLAUSE_OR_SENTENCE.search(c.text.strip(EDGE)) or counts_only(c.text, frozenset({"%"})):
+            if CLAUSE_OR_SENTENCE.search(c.text.strip(EDGE)) or counts_only(c.text, _SHARE_UNITS):
                 return False  # over a clause, or a share ("43.3%的家庭") where a count is asked
             text = c.passage.chunk.text
             lo = after_last(CLAUSE_OR_SENTENCE, text, c.start)
@@ -369,6 +382,12 @@ class ReaderAnswerer(Answerer):
         contexts = [f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}" for p in passages]
         if any(not any(_has(e, ctx) for ctx in contexts) for e in entities):
             return []
+        # a passage names what the retrieved passages of its article name: a question that sets the
+        # scene ("陈存根在首都师范大学座谈时提到…") may name it in one chunk, its answer in the next
+        articles: dict[str, str] = {}
+        for p, ctx in zip(passages, contexts):
+            articles[p.chunk.article_id] = articles.get(p.chunk.article_id, "") + "\n" + ctx
+        contexts = [articles[p.chunk.article_id] for p in passages]
         naming = [p for p, ctx in zip(passages, contexts) if all(_has(e, ctx) for e in entities)]
         # the ordinary nouns still choose among those, when some passage names them too
         closer = [p for p, ctx in zip(passages, contexts) if p in naming and all(_has(e, ctx) for e in tagged)]
@@ -616,6 +635,12 @@ class ReaderAnswerer(Answerer):
         if not all(per_part):
             return None
         chosen = _distinct_choice(per_part)
+        if chosen is not None and _same_measure(alternatives) and not _commensurable(chosen[0], chosen[1]):
+            # "服务3500余人次" weighs against "培训…4000余人次", not against "36期" of the same sentence
+            choices = [_distinct_choice([[c for c in cs if _unit(c) in (u, "")] for cs in per_part])
+                       for u in dict.fromkeys(_unit(c) for cs in per_part for c in cs) if u]
+            chosen = max((c for c in choices if c is not None), default=None,
+                         key=lambda c: min(c[0].confidence, c[1].confidence))
         if chosen is None:
             return None
         first, second = chosen[0], chosen[1]
@@ -798,6 +823,26 @@ def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     first = next((s for s, e in spans if s <= start < e), start)
     last = next((e for s, e in spans if s < end <= e), end)
     return first, max(last, end)
+
+
+def _unit(c: Candidate) -> str:
+    """The unit or measure word of the number a candidate states ("人次" of "3500余人次"; "" for none)."""
+    return next((m.unit for m in extract_numbers(c.text) if not m.is_year), "")
+
+
+def _commensurable(a: Candidate, b: Candidate) -> bool:
+    """Whether two numbers can be weighed against each other: the same unit, or one without any."""
+    return not _unit(a) or not _unit(b) or _unit(a) == _unit(b)
+
+
+def _same_measure(alternatives: Alternatives) -> bool:
+    """Whether the two things are measured alike, by the words they end with ("服务的人次" and
+    "培训的人次", "硕士点" and "博士点"); "团队和个人" are counted each in its own measure word."""
+    a, b = alternatives.first, alternatives.second
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return len(a[len(a) - n :].lstrip("的 ")) >= 2
 
 
 def _one_number(text: str) -> bool:
