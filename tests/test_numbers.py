@@ -225,7 +225,7 @@ def test_a_sum_of_money_is_told_from_a_count(text, money):
     [
         ("1988年", True), ("党的十八大以来", True), ("第一次世界大战前", True), ("四国征伐后", True),
         ("高二的时候拍了MV", True), ("星期三", True), ("上白垩纪早期", True), ("唐末藩镇混战", True),
-        ("今年年底", True), ("6月29日上午", True),
+        ("今年年底", True), ("6月29日上午", True), ("今晨", True), ("自今晨起", True), ("昨夜", True),
         ("校一地一会", False), ("中国社会工作联合会医务社会工作委员会总干事关冬生", False), ("前往北京参加会议", False),
     ],
 )

@@ -692,11 +692,14 @@ def test_a_count_of_things_is_not_answered_with_a_share(model):
 
 def test_a_deputy_asked_for_is_someone_named_with_that_title(model):
     """"哪位副院长": not the hospital's therapist who spoke first; with no deputy named, refused."""
-    from rag.answering.question import asked_deputy_titles
+    from rag.answering.question import asked_deputy_titles, asked_titles
 
     assert asked_deputy_titles("市人民医院的哪位副院长介绍了新院区？") == {"副院长"}
     assert "副总裁" in asked_deputy_titles("Who is the vice president of the group?")
     assert asked_deputy_titles("市人民医院院长是谁？") == set()
+    # an English question's Chinese is its bridged terms: "deputy mayor" is not asking for the 市长
+    assert asked_titles("Which deputy mayor briefed the meeting? 副 代表 市长 会议") == set()
+    assert asked_deputy_titles("Which deputy mayor briefed the meeting? 副 代表 市长 会议") == {"副市长"}
     therapist = "市人民医院心理治疗师李梅介绍说，音乐治疗能帮助患者放松情绪。"
     both = therapist + "市人民医院副院长周强介绍，新院区将于年底启用，设置床位800张。"
     reader = ReaderAnswerer(model=model, min_confidence=0.0)
@@ -713,3 +716,17 @@ def test_a_when_question_is_answered_with_a_time_or_refused(model):
     assert reader.answer("该校的社会工作专业是哪一年开设的？", [undated], language="zh").refused
     assert "2004年" in reader.answer("该校的社会工作专业是哪一年开设的？", [dated], language="zh").short_answer
     assert reader.answer("In what year was the school's social work programme set up?", [undated], language="en").refused
+
+
+def test_a_person_is_named_whole_not_by_the_last_characters_of_the_name():
+    """The reader's cut may start inside a name ("康" of "副市长顾建康"): a person's answer runs from
+    the title, a name of at most three characters; other spans keep their start."""
+    from rag.answering.reader.answerer import _name_start
+
+    text = "在研讨交流会上，太仓市政府副市长顾建康介绍了全市社会工作的发展情况。"
+    at = text.index("康")
+    assert text[_name_start(text, at, at + 1) : at + 1] == "顾建康"
+    assert text[_name_start(text, at - 1, at + 1) : at + 1] == "顾建康"
+    assert _name_start(text, text.index("顾"), at + 1) == text.index("顾")
+    later = text.index("全市")
+    assert _name_start(text, later, later + 2) == later

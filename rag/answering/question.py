@@ -288,6 +288,9 @@ _EN_TITLE = re.compile(r"\b(?:(vice|deputy|assistant|acting|former|executive)[\s
                        + "|".join(sorted(map(re.escape, EN_OFFICE_TITLES), key=len, reverse=True)) + r")s?\b", re.I)
 
 
+_ENGLISH_START = re.compile(r"\W*[A-Za-z]")
+
+
 def asked_titles(text: str) -> set[str]:
     """The titles of office a question names as such, not as a deputy ("苏宁控股集团总裁是谁" ->
     {"总裁"}; "副总裁是谁" asks for the deputy and gives none; "Who is the president of …" ->
@@ -296,6 +299,8 @@ def asked_titles(text: str) -> set[str]:
     for m in _EN_TITLE.finditer(text):
         if not m.group(1):
             out.update(EN_OFFICE_TITLES[m.group(2).lower()])
+    if _ENGLISH_START.match(text):
+        return out  # the Chinese of an English question is its bridged terms ("副 代表 市长" of "deputy mayor")
     for m in OFFICE_TITLES.finditer(text):
         title = m.group("full") or m.group("core")
         before = text[max(0, m.start() - 2) : m.start()]
@@ -312,6 +317,8 @@ def asked_deputy_titles(text: str) -> set[str]:
     for m in _EN_TITLE.finditer(text):
         if m.group(1) and m.group(1).lower() in ("vice", "deputy"):
             out.update("副" + t for t in EN_OFFICE_TITLES[m.group(2).lower()])
+    if _ENGLISH_START.match(text):
+        return out
     for m in OFFICE_TITLES.finditer(text):
         if text[: m.start()].endswith("副"):
             out.add("副" + (m.group("full") or m.group("core")))

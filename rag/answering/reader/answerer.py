@@ -74,9 +74,10 @@ from ..question import (
     title_run,
     titled_otherwise,
     yes_no_predicate,
+    OFFICE_TITLES,
 )
 from .calibration import Calibration
-from .extent import CLAUSE_OR_SENTENCE, EDGE, after_last, clean_span
+from .extent import CLAUSE_OR_SENTENCE, EDGE, after_last, clean_span, letters
 from .features import SpanChoice, Window, best_spans, build_windows
 from .ranking import QuestionView, base_features, bigram_share, candidate_features, support
 
@@ -235,11 +236,16 @@ class ReaderAnswerer(Answerer):
         scores = np.array([c.score for c in choices] + nulls)
         probs = np.exp(scores - scores.max())
         probs /= probs.sum()
+        view = QuestionView.of(question, language or "zh")
+        titles = asked_titles(question)
+        person = view.kind == "who" or bool(titles) or bool(asked_deputy_titles(question))
         pooled: dict[str, Candidate] = {}
         for c, p in zip(choices, probs):
             text = passages[c.passage_index].chunk.text
             a, b = _with_range(text, *_with_day(text, *_with_unit(text, *clean_span(text, c.start_char, c.end_char))))
             a = _with_qualifier(text, a, b)
+            if person:  # "康" or "建康" of "副市长顾建康": the whole name after the title
+                a = _name_start(text, a, b)
             if b <= a:
                 continue
             key = _key(text[a:b])
@@ -252,7 +258,6 @@ class ReaderAnswerer(Answerer):
             else:
                 pooled[key] = Candidate(prev.passage, prev.start, prev.end, prev.text, prev.probability + float(p), max(prev.margin, margin))
         full = self.all_features or bool(cal.scorer(language).ranker)
-        view = QuestionView.of(question, language or "zh")
         pool = list(pooled.values())
         if view.reason and full:  # why / how: the sentences around the best spans compete with the spans
             pool += _sentences(pooled)
@@ -266,7 +271,8 @@ class ReaderAnswerer(Answerer):
                 f = base_features(probability=c.probability, margin=c.margin, rank=c.passage.rank)
             scored.append((cal.score(f, language), replace(c, confidence=cal.confidence(f, language), features=tuple(f.items()))))
         ranked = [c for _, c in sorted(scored, key=lambda t: -t[0])]
-        titles = asked_titles(question)
+        if person:  # no one is named by one character
+            ranked = [c for c in ranked if letters(c.text) > 1]
         if titles:  # "who is the 总裁": not the 副总裁 the passage names
             deputies = {p.chunk.chunk_id: deputy_spans(p.chunk.text, titles) for p in passages}
             ranked = [c for c in ranked if not any(c.start < b and a < c.end for a, b in deputies[c.passage.chunk.chunk_id])]
@@ -275,7 +281,7 @@ class ReaderAnswerer(Answerer):
                 # nor the holder of that office in another organisation (a bureau's 党委书记 for the city's)
                 ranked = [c for c in ranked if not office_elsewhere(question, c.passage.chunk.text, c.start, c.end, titles)
                           and not titled_otherwise(c.passage.chunk.text, c.start, titles)]
-        deputies_asked = asked_deputy_titles(question) if not titles and view.kind == "who" else set()
+        deputies_asked = asked_deputy_titles(question) if not titles and view.kind in ("who", "which") else set()
         if deputies_asked:  # "哪位副院长": someone a sentence names with that title
             ranked = [c for c in ranked if _holds_title(c.text, passages, deputies_asked)]
         asked_edition = edition(question, language)
@@ -843,6 +849,18 @@ def _same_measure(alternatives: Alternatives) -> bool:
     while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
         n += 1
     return len(a[len(a) - n :].lstrip("的 ")) >= 2
+
+
+_NAME_AFTER_TITLE = re.compile(rf"(?:{OFFICE_TITLES.pattern})(?P<name>[{HAN}]{{1,2}})$")
+
+
+def _name_start(text: str, start: int, end: int) -> int:
+    """Where the name holding ``text[start:end]`` begins, when the span is the end of a name of at
+    most three characters written right after a title ("康" and "建康" of "副市长顾建康"); else ``start``."""
+    m = _NAME_AFTER_TITLE.search(text, max(0, start - 16), start)
+    if m and len(m.group("name")) + (end - start) <= 3 and all(is_cjk(ch) for ch in text[start:end]):
+        return start - len(m.group("name"))
+    return start
 
 
 def _one_number(text: str) -> bool:
