@@ -21,7 +21,6 @@ only reported. ``--out`` writes the rule into that calibration file (the rest of
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from rag.answering.reader.extent import ClauseRule
 from rag.errors import InputError
 
 from .datasets import load_dataset
+from .report import read_answers
 from .scoring import f1_score, span_correct
 
 CHARS = tuple(range(0, 17, 2))
@@ -44,17 +44,7 @@ def groups(spec: str, metrics: Path) -> dict[str, list[tuple[tuple[str, ...], di
     items = load_dataset(path, skip_invalid=True)
     if half:
         items = items[half == "odd" :: 2]
-    try:
-        document = json.loads(Path(metrics).read_text(encoding="utf-8"))
-        records = {q["id"]: q for config in document["configs"].values() for q in config.get("questions", ())}
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(
-            f"{Path(metrics).name} is not the metrics.json of a `rag eval` run ({type(exc).__name__}: {exc}); "
-            "give the metrics.json that `rag eval --out DIR` writes"
-        ) from None
-    missing = [i.id for i in items if i.id not in records]
-    if missing:
-        raise SystemExit(f"{metrics}: no answer to {len(missing)} questions of {spec} (first {missing[0]}); run `rag eval` on it")
+    records = read_answers(metrics, items)
     name = Path(path).parent.name + (f"@{half}" if half else "")
     out: dict[str, list] = {}
     for item in items:

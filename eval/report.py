@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from rag.errors import InputError
+
 from .datasets import LANGS, TYPES, QAItem
 from .evaluators import AnswerRecord, Metrics, RetrievalRecord, calibration_table, coverage_curve
 
@@ -200,6 +202,24 @@ def metrics_document(results: Sequence[ConfigResult], *, dataset: str, corpus: S
 
 def write_metrics_json(path: Path, document: dict) -> None:
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def read_answers(path: Path, items: Sequence[QAItem]) -> dict[str, dict]:
+    """Each question's record in the ``metrics.json`` of a ``rag eval`` run, by id (the fitting
+    scripts read them); an ``InputError`` naming the file and the fix when it is no such run or
+    misses some of ``items``."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        answers = {q["id"]: q for config in document["configs"].values() for q in config.get("questions", ())}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(
+            f"{Path(path).name} is not the metrics.json of a `rag eval` run ({type(exc).__name__}: {exc}); "
+            "give the metrics.json that `rag eval --out DIR` writes"
+        ) from None
+    missing = [i.id for i in items if i.id not in answers]
+    if missing:
+        raise InputError(f"{Path(path).name}: no answer to {len(missing)} of its questions (first {missing[0]}); run `rag eval` on them")
+    return answers
 
 
 # ----------------------------------------------------------------------------- report.md

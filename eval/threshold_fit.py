@@ -28,7 +28,6 @@ threshold of that language into the calibration file (the rest kept).
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -37,6 +36,7 @@ from rag.answering.reader.calibration import Calibration
 from rag.errors import InputError
 
 from .datasets import load_dataset
+from .report import read_answers
 
 GRID = tuple(round(0.01 * i, 2) for i in range(0, 61))
 
@@ -44,17 +44,7 @@ GRID = tuple(round(0.01 * i, 2) for i in range(0, 61))
 def records(qa: Path, metrics: Path, language: str) -> list[tuple[bool, float, bool, bool]]:
     """``(unanswerable, confidence, correct, refused)`` of each ``language`` question of one run."""
     items = load_dataset(qa, skip_invalid=True)
-    try:
-        document = json.loads(Path(metrics).read_text(encoding="utf-8"))
-        answers = {q["id"]: q for config in document["configs"].values() for q in config.get("questions", ())}
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(
-            f"{Path(metrics).name} is not the metrics.json of a `rag eval` run ({type(exc).__name__}: {exc}); "
-            "give the metrics.json that `rag eval --out DIR` writes"
-        ) from None
-    missing = [i.id for i in items if i.id not in answers]
-    if missing:
-        raise InputError(f"{Path(metrics).name}: no answer to {len(missing)} questions of {qa.name} (first {missing[0]}); run `rag eval` on it")
+    answers = read_answers(metrics, items)
     out = []
     for item in items:
         if item.lang != language:

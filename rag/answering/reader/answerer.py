@@ -50,6 +50,7 @@ from ...numbers import (
 from ..base import Answerer, citation, refusal
 from ..names import ProperNames, off_corpus_refusal, passage_texts
 from ..question import (
+    OFFICE_TITLES,
     Alternatives,
     Order,
     _posseg,
@@ -74,7 +75,6 @@ from ..question import (
     title_run,
     titled_otherwise,
     yes_no_predicate,
-    OFFICE_TITLES,
 )
 from .calibration import Calibration
 from .extent import CLAUSE_OR_SENTENCE, EDGE, after_last, clean_span, letters
@@ -96,6 +96,7 @@ class Candidate:
     confidence: float = 0.0  # calibrated: the chance that this is the right answer
     features: tuple[tuple[str, float], ...] = ()  # what the ranker weighed (ranking.FEATURES)
     sentence: bool = False  # the whole sentence around proposed spans (why / how questions)
+
 
 _SHARE_UNITS = frozenset({"%"})  # what a share states ("83%", "百分之九十"): no count of things
 
