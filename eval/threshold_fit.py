@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         sets = {qa: records(Path(qa), Path(m), args.language) for qa, m in args.fit}
-        current = Calibration.load(args.out).threshold_for(args.language) if args.out else Calibration.load().threshold_for(args.language)
+        calibration = Calibration.load(args.out) if args.out else Calibration.load()
     except (InputError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: a question set is given twice in --fit; give each once", file=sys.stderr)
         return 2
     every = [r for rows in sets.values() for r in rows]
-    if not every or all(u for u, *_ in every) or not any(u for u, *_ in every):
+    current = calibration.threshold_for(args.language)
+    if all(u for u, *_ in every) or not any(u for u, *_ in every):
         print(f"error: the --fit sets need answerable and unanswerable {args.language} questions", file=sys.stderr)
         return 2
     fitted = best(every)
@@ -98,7 +99,6 @@ def main(argv: list[str] | None = None) -> int:
                   f"unanswerables refused {right(una, t)}/{len(una)}  "
                   f"false refusals {sum(ref or c < t for _, c, _, ref in ans)}/{len(ans)}")
     if args.out:
-        calibration = Calibration.load(args.out)
         note = f"{args.language} threshold fitted on {', '.join(sets)} (eval.threshold_fit)"
         source = re.sub(rf"; {args.language} threshold fitted on [^;]*\(eval\.threshold_fit\)", "", calibration.source)
         Calibration.amend(args.out, thresholds={**calibration.thresholds, args.language: fitted}, source=f"{source}; {note}")

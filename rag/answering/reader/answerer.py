@@ -239,7 +239,8 @@ class ReaderAnswerer(Answerer):
         probs /= probs.sum()
         view = QuestionView.of(question, language or "zh")
         titles = asked_titles(question)
-        person = view.kind == "who" or bool(titles) or bool(asked_deputy_titles(question))
+        deputies_named = asked_deputy_titles(question)
+        person = view.kind == "who" or bool(titles) or bool(deputies_named)
         pooled: dict[str, Candidate] = {}
         for c, p in zip(choices, probs):
             text = passages[c.passage_index].chunk.text
@@ -282,9 +283,8 @@ class ReaderAnswerer(Answerer):
                 # nor the holder of that office in another organisation (a bureau's 党委书记 for the city's)
                 ranked = [c for c in ranked if not office_elsewhere(question, c.passage.chunk.text, c.start, c.end, titles)
                           and not titled_otherwise(c.passage.chunk.text, c.start, titles)]
-        deputies_asked = asked_deputy_titles(question) if not titles and view.kind in ("who", "which") else set()
-        if deputies_asked:  # "哪位副院长": someone a sentence names with that title
-            ranked = [c for c in ranked if _holds_title(c.text, passages, deputies_asked)]
+        if deputies_named and not titles and view.kind in ("who", "which"):  # "哪位副院长": someone a sentence names with that title
+            ranked = [c for c in ranked if _holds_title(c.text, passages, deputies_named)]
         asked_edition = edition(question, language)
         if asked_edition is not None:  # "首届…": not what a sentence tells of the third
             ranked = [c for c in ranked if not _of_another_edition(asked_edition, c)]
