@@ -242,6 +242,9 @@ def test_a_time_is_told_from_a_clause_that_says_no_time(text, says_when):
         ("When did the museum open?", "en", True), ("In what year was the bridge completed?", "en", True),
         ("When many people are arrested, what is a common tactic?", "en", False),
         ("Who opened the museum?", "en", False), ("谁主持了研讨会？", "zh", False),
+        # an era or a period is asked as a when, not a where; a dynasty is asked by name (北宋)
+        ("在哪个世纪，传教士建立了这所学校？", "zh", True), ("这种陶器流行于什么时期？", "zh", True),
+        ("这座城市在哪个年代迎来了移民潮？", "zh", True), ("这位诗人生活在哪个朝代？", "zh", False),
     ],
 )
 def test_questions_asking_when(question, language, asks):

@@ -19,9 +19,9 @@ FISH = "本鱼分布于西太平洋区，包括菲律宾、印尼、琉球群岛
 RULE = ClauseRule(chars=8, ratio=1.5)
 
 
-def _cut(rule: ClauseRule, text: str, span: str) -> str:
+def _cut(rule: ClauseRule, text: str, span: str, kind: str | None = None) -> str:
     start = text.index(span)
-    a, b = rule.extent(text, start, start + len(span))
+    a, b = rule.extent(text, start, start + len(span), kind)
     return text[a:b]
 
 
@@ -47,6 +47,19 @@ def test_the_rule_off_never_widens():
         assert _cut(off, text, span) == span
 
 
+def test_a_kind_of_question_can_have_a_rule_of_its_own():
+    """A list is marked as its whole clause, a reason as its sentence; a name or a number of
+    another kind of question keeps the plain rule."""
+    rule = ClauseRule(8, 1.5, kinds=(("list", ClauseRule(0, 6.0)), ("why", ClauseRule(0, 0.0, sentence_ratio=4.0))))
+    listed = "包括菲律宾、印尼、琉球群岛、台湾、中国沿海、马里亚纳群岛等海域"
+    assert _cut(rule, FISH, "菲律宾、印尼、琉球群岛", "list") == listed
+    assert _cut(rule, FISH, "菲律宾、印尼、琉球群岛", "where") == _cut(rule, FISH, "菲律宾、印尼、琉球群岛") == "菲律宾、印尼、琉球群岛"
+    reason = "因路面大面积结冰，绕城高速东段昨日临时封闭。"
+    assert _cut(rule, reason, "路面大面积结冰", "why") == "因路面大面积结冰，绕城高速东段昨日临时封闭"
+    assert _cut(rule, reason, "路面大面积结冰", "what") == "因路面大面积结冰"  # the clause, by the plain rule
+    assert rule.for_kind("why").sentence_ratio == 4.0 and rule.for_kind("who") == ClauseRule(8, 1.5)
+
+
 def test_the_clause_stops_at_clause_and_sentence_marks():
     text = "该馆于2005年落成；馆内藏书30万册。"
     start = text.index("30万册")
@@ -67,7 +80,20 @@ def test_the_calibration_file_carries_the_rule(tmp_path):
     assert Calibration.load(path).clause == ClauseRule()
 
 
-@pytest.mark.parametrize("entry, named", [({"chars": -1, "ratio": 1.5}, "chars=-1"), ({"chars": 8, "ratio": "wide"}, "ratio='wide'")])
+def test_the_calibration_file_carries_the_rules_per_kind(tmp_path):
+    rule = ClauseRule(8, 1.4, kinds=(("how", ClauseRule(0, 1.8, 20, 6.0)), ("list", ClauseRule(0, 2.0))))
+    path = tmp_path / "calibration.json"
+    replace(Calibration.load(), clause=rule).save(path)
+    assert json.loads(path.read_text(encoding="utf-8"))["clause"]["kinds"] == {
+        "how": {"chars": 0, "ratio": 1.8, "sentence_chars": 20, "sentence_ratio": 6.0}, "list": {"chars": 0, "ratio": 2.0}}
+    assert Calibration.load(path).clause == rule
+
+
+@pytest.mark.parametrize("entry, named", [
+    ({"chars": -1, "ratio": 1.5}, "chars=-1"), ({"chars": 8, "ratio": "wide"}, "ratio='wide'"),
+    ({"chars": 8, "ratio": 1.4, "kinds": {"list": {"chars": 0, "sentence_ratio": -2}}}, "kind list.*sentence_ratio=-2"),
+    ({"chars": 8, "ratio": 1.4, "kinds": ["list"]}, "kinds must map a question kind"),
+])
 def test_a_bad_rule_is_named(tmp_path, entry, named):
     data = Calibration.load().to_dict()
     data["clause"] = entry

@@ -365,6 +365,9 @@ def test_the_holder_of_an_office_is_not_its_deputy(model):
     assert "陈立" in reader.answer("该集团副总裁是谁？", [_passage(only_deputy)], language="zh").short_answer
     assert {"总裁", "主席"} <= asked_titles("Who is the president of the group?") and not asked_titles(
         "Who is the vice president of the group?")
+    # a title joined to another word by a hyphen is another office: no 部长 is asked for
+    assert not asked_titles("Who attended as the embassy's minister-counsellor?")
+    assert asked_titles("Who is the secretary-general of the association?") == {"秘书长"}
     assert reader.answer("Who is the president of the group", [_passage(only_deputy)], language="en").refused
     both = "该公司副总经理张华介绍，今年营收增长12%。总经理刘伟出席了发布会并致辞。"
     assert ReaderAnswerer(model=model, min_confidence=0.0).answer(

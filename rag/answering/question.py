@@ -140,6 +140,12 @@ def asks_time(text: str, language: str) -> bool:
     return question_kind(text, language) == "when"
 
 
+def extent_kind(text: str, language: str) -> str:
+    """The kind of question as the clause rule reads it (``extent.ClauseRule.kinds``): "why" or
+    "how" for a reason or a manner, else :func:`question_kind`."""
+    return asks_reason(text, language) or question_kind(text, language)
+
+
 def question_kind(text: str, language: str) -> str:
     """The kind of answer the question wants."""
     t = text.lower()
@@ -167,7 +173,9 @@ def question_kind(text: str, language: str) -> str:
     # 比 as "than", not the 比 of 占比, 比例, 比重, 比率, 比赛, 比分, 比较 ("占比是多少" asks a share)
     if re.search(r"(?<![占对无])比(?![例重率赛分较])(?!.*比例).*(多|少|高|低|大|小)|相比|哪个更|谁更", text):
         return "comparison"
-    if re.search(r"哪一?年|何时|什么时候|哪天|哪一天|几月|何年|日期", text):
+    # an era or a period is a when ("在哪个世纪", "什么时期", "哪个年代"), not a where; a dynasty is named
+    # ("哪个朝代": 北宋), not dated
+    if re.search(r"哪一?年|何时|什么时候|哪天|哪一天|几月|何年|日期|(?:哪一?个?|什么|何)(?:时代|时期|世纪|年代)", text):
         return "when"
     if re.search(r"多少|(?<!哪)几[个家人名所篇次项条位年天月届期岁座处件份场批万]|几\b|比例是|百分之几", text) or _HOW_MUCH_ZH.search(text):
         return "number"
@@ -283,9 +291,11 @@ EN_OFFICE_TITLES = {
     "dean": ("院长",), "principal": ("校长",), "mayor": ("市长",), "governor": ("省长", "州长", "行长"),
     "minister": ("部长",), "secretary": ("书记", "秘书长"), "head coach": ("主教练",), "coach": ("教练", "主教练"),
     "editor-in-chief": ("主编", "总编"), "ambassador": ("大使",), "prime minister": ("总理", "首相"),
+    "secretary-general": ("秘书长",),
 }
+# a title joined to another word by a hyphen is another office ("minister-counsellor" is no 部长)
 _EN_TITLE = re.compile(r"\b(?:(vice|deputy|assistant|acting|former|executive)[\s-]+)?("
-                       + "|".join(sorted(map(re.escape, EN_OFFICE_TITLES), key=len, reverse=True)) + r")s?\b", re.I)
+                       + "|".join(sorted(map(re.escape, EN_OFFICE_TITLES), key=len, reverse=True)) + r")s?\b(?!-)", re.I)
 
 
 _ENGLISH_START = re.compile(r"\W*[A-Za-z]")

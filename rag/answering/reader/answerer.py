@@ -67,6 +67,7 @@ from ..question import (
     count_parts,
     counted_phrase,
     deputy_spans,
+    extent_kind,
     names_title,
     negated,
     office_elsewhere,
@@ -447,7 +448,7 @@ class ReaderAnswerer(Answerer):
             best = per_part[0][0]
             extra = self._more_values(parts[0], best, per_part[0])
             if not extra and not best.sentence:  # "建于1988年" rather than "1988年" (extent.ClauseRule)
-                best = self._in_clause(best)
+                best = self._in_clause(best, extent_kind(parts[0], language))
             found = sorted([(c, c.confidence) for c in [best, *extra]], key=lambda f: f[0].start)
             part_confidence = [best.confidence]
         else:
@@ -461,10 +462,11 @@ class ReaderAnswerer(Answerer):
             return refusal(question, language, self.mode, confidence=confidence)
         return self._compose(question, language, found, confidence)
 
-    def _in_clause(self, c: Candidate) -> Candidate:
-        """The candidate widened to its clause when the calibration's clause rule says so."""
+    def _in_clause(self, c: Candidate, kind: str) -> Candidate:
+        """The candidate widened to its clause when the calibration's clause rule says so for a
+        question of ``kind``."""
         text = c.passage.chunk.text
-        start, end = self.calibration.clause.extent(text, c.start, c.end)
+        start, end = self.calibration.clause.extent(text, c.start, c.end, kind)
         return c if (start, end) == (c.start, c.end) else replace(c, start=start, end=end, text=text[start:end])
 
     def _more_values(self, question: str, best: Candidate, cands: list[Candidate]) -> list[Candidate]:
