@@ -18,7 +18,8 @@ as ``eval.calibrate --reason-set`` splits them) among those that cost no group m
 "list", "why", "what" …) asked at least ``--min-kind`` times in the ``--fit`` groups gets a rule of
 its own when one of the grid raises that mean change further under the same bound (most asked
 kinds first, the others' rules fixed): its clause rule, then whether the whole sentence is given
-when it adds little (``sentence_chars`` 0–40, ``sentence_ratio`` 0–6). ``--check`` groups are only reported. ``--out`` writes the rule into that calibration file (the rest of it kept).
+when it adds little (``sentence_chars`` 0–40, ``sentence_ratio`` 0–6). ``--check`` groups are only
+reported. ``--out`` writes the rule into that calibration file (the rest of it kept).
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     base = {k: scores(ClauseRule(), v) for k, v in {**fit, **check}.items()}
+
     def judged(rule: ClauseRule) -> float | None:
         """The mean gain of ``rule`` over the --fit groups; None when it costs a group too much."""
         changes = [(a - base[k][0], f - base[k][1]) for k, v in fit.items() for a, f in [scores(rule, v)]]
