@@ -451,6 +451,27 @@ class Pipeline:
         question = self.validate_question(question)
         return self.hybrid().retrieve(self.analyze(question), k or self.settings.k)
 
+    def _weighed(self, question: str, language: str, passages: list[Passage], k: int) -> list[Passage]:
+        """The passages of a question weighing two things ("which country has more social
+        workers, China or France?"), with those each thing's own question retrieves after them
+        ("how many social workers does France have?"): the two numbers may stand in chunks the
+        question as a whole ranks low. Other questions' passages as they are."""
+        from dataclasses import replace
+
+        from .answering.question import asked_alternatives
+
+        alternatives = asked_alternatives(question, language)
+        if alternatives is None:
+            return passages
+        out = list(passages)
+        seen = {p.chunk.chunk_id for p in out}
+        for asked in (alternatives.first_question, alternatives.second_question):
+            for p in self.hybrid().retrieve(self.analyze(asked), k):
+                if p.chunk.chunk_id not in seen:
+                    seen.add(p.chunk.chunk_id)
+                    out.append(replace(p, rank=len(out) + 1))
+        return out
+
     @functools.cached_property
     def retriever(self) -> "NewsRetriever":
         """A LangChain ``BaseRetriever`` over this pipeline (the same object each time)."""
@@ -504,7 +525,7 @@ class Pipeline:
             standalone = answerer.condense(question, list(history))
         query = self.analyze(standalone)
         t_retrieve = time.perf_counter()
-        passages = self.hybrid().retrieve(query, k)
+        passages = self._weighed(standalone, language, self.hybrid().retrieve(query, k), k)
         reach = getattr(answerer, "context_chars", 0)
         if reach:  # the reader reads each passage with the sentences around it in its article
             passages = self.widen(passages, reach)

@@ -439,6 +439,10 @@ def test_how_many_is_not_answered_without_a_number(model):
         ("Which is smaller, the number of stations or the number of lines?", "en", "stations", "lines", False),
         ("In Xiamen, which is more numerous: runners or volunteers?", "en", "runners", "volunteers", True),
         ("开展讲座的人次，和培训乡村教师、校医的人次相比，哪个更多？", "zh", "开展讲座的人次", "培训乡村教师、校医的人次", True),
+        ("What does the county have more of: apple farms or fruit shops?", "en", "apple farms", "fruit shops", True),
+        # the two are whose count is weighed: the answer names one of them
+        ("Which city has fewer metro lines, Chengdu or Xi'an?", "en", "Chengdu", "Xi'an", False),
+        ("成都和西安，哪个城市的地铁线路更多？", "zh", "成都", "西安", True),
     ],
 )
 def test_which_is_more_questions_name_their_two_things(question, language, first, second, more):
@@ -446,6 +450,7 @@ def test_which_is_more_questions_name_their_two_things(question, language, first
 
     alt = asked_alternatives(question, language)
     assert (alt.first, alt.second, alt.more) == (first, second, more)
+    assert alt.subjects == (first in ("Chengdu", "成都"))
     assert second in alt.second_question and ("多少" in alt.first_question or "how many" in alt.first_question.lower())
 
 
@@ -455,6 +460,10 @@ def test_which_is_more_questions_name_their_two_things(question, language, first
         ("Does Jingning have more apple farms or more (online) fruit shops?",
          "How many apple farms does Jingning have?", "How many (online) fruit shops does Jingning have?"),
         ("In Xiamen, were there more runners or more volunteers?", "In Xiamen, how many runners?", "In Xiamen, how many volunteers?"),
+        ("Which city has more metro lines, Chengdu or Xi'an?",
+         "How many metro lines does Chengdu have?", "How many metro lines does Xi'an have?"),
+        ("In 2023, what did Jingning have more of: apple farms or fruit shops?",
+         "In 2023, how many apple farms did Jingning have?", "In 2023, how many fruit shops did Jingning have?"),
     ],
 )
 def test_each_count_is_asked_of_the_question_s_subject(question, first_question, second_question):

@@ -363,6 +363,9 @@ class Alternatives:
     first_question: str
     second_question: str
     more: bool
+    # the two are whose count is weighed ("which country has more social workers, China or
+    # France?"), not what is counted: the answer names the one, not "more China"
+    subjects: bool = False
 
 
 _ZH_WHICH_MORE = re.compile(
@@ -384,10 +387,54 @@ _EN_WHICH_MORE = re.compile(
 )
 
 
+# "What does China have more of: service organisations or universities …?"
+_EN_MORE_OF = re.compile(
+    r"\bwhat\s+(?P<aux>do|does|did)\s+(?P<subject>.+?)\s+(?P<verb>have|has|had|count|build|built|run)\s+(?P<d>more|fewer|less)\s+of\s*[:,]?\s*"
+    r"(?:the\s+)?(?P<a>[\w'’\- ]{2,60}?)\s+or\s+(?:the\s+)?(?P<b>[\w'’\- ]{2,60}?)\s*(?=[?.]|$)",
+    re.I,
+)
+# "Which country has more social workers, China or France?": the two are whose count is weighed
+_EN_WHICH_HAS_MORE = re.compile(
+    r"\bwhich\s+(?:[a-z]+\s+){0,2}?(?P<verb>has|had|have|employs|employed|counts|counted)\s+(?P<d>more|fewer|less)\s+"
+    r"(?P<x>[\w'’\- ]{2,60}?)\s*[,:]\s*(?:the\s+)?(?P<a>[\w'’\- ]{2,40}?)\s+or\s+(?:the\s+)?(?P<b>[\w'’\- ]{2,40}?)\s*(?=[?.]|$)",
+    re.I,
+)
+# "中国和法国，哪个国家的社会工作者更多？"
+_ZH_WHICH_HAS_MORE = re.compile(
+    r"^(?P<head>.*?)(?P<a>[^，,。？?；;：:、]{1,12}?)(?:和|与|跟|同|还是)(?P<b>[^，,。？?；;：:]{1,12}?)[，,]?\s*"
+    r"(?:哪个|哪一个|哪)(?:[^的，,。？?]{1,4}?)的(?P<x>[^，,。？?]{1,16}?)(?:更|较|比较)?(?P<d>多|少)"
+)
+
+
 def asked_alternatives(text: str, language: str) -> Alternatives | None:
     """The two things a "which is more" question weighs, or None. The answer is the one with the
     larger number (the smaller for 少 / fewer / less), each number read by its own question."""
     if language == "en":
+        m = _EN_MORE_OF.search(text)
+        if m:  # "what does China have more of: A or B": how many A / B does China have
+            lead = text[: m.start()].strip().rstrip(",")
+            a, b = (re.sub(r"^(?:the\s+)?(?:(?:number|amount|count|total)\s+of\s+)?", "", m.group(g).strip(), flags=re.I) for g in ("a", "b"))
+
+            def of(thing: str) -> str:
+                asked = f"{lead}, how many {thing} {m['aux'].lower()} {m['subject']} {m['verb'].lower()}?" if lead else \
+                    f"How many {thing} {m['aux'].lower()} {m['subject']} {m['verb'].lower()}?"
+                return asked[0].upper() + asked[1:]
+
+            return Alternatives(a, b, of(a), of(b), m["d"].lower() == "more")
+        m = _EN_WHICH_HAS_MORE.search(text)
+        if m:  # "which country has more X, A or B": how many X does A / B have
+            lead = text[: m.start()].strip().rstrip(",")
+            verb = {"has": "have", "had": "have", "employs": "employ", "employed": "employ", "counts": "count",
+                    "counted": "count"}.get(m["verb"].lower(), m["verb"].lower())
+            aux = "did" if m["verb"].lower() in ("had", "employed", "counted") else "does"
+            x = m["x"].strip()
+
+            def whose(subject: str) -> str:
+                asked = f"{lead}, how many {x} {aux} {subject} {verb}?" if lead else f"How many {x} {aux} {subject} {verb}?"
+                return asked[0].upper() + asked[1:]
+
+            a, b = m["a"].strip(), m["b"].strip()
+            return Alternatives(a, b, whose(a), whose(b), m["d"].lower() == "more", subjects=True)
         m = _EN_MORE_OR.search(text) or _EN_WHICH_MORE.search(text)
         if not m:
             return None
@@ -413,6 +460,12 @@ def asked_alternatives(text: str, language: str) -> Alternatives | None:
 
         more = m.group("d").lower() not in ("fewer", "less", "smaller", "lower")
         return Alternatives(a, b, ask(a), ask(b), more)
+    m = _ZH_WHICH_HAS_MORE.search(text)
+    if m and not _ZH_WHICH_MORE.search(text):  # "中国和法国，哪个国家的社工更多": 中国的社工有多少
+        a, b, x = m["a"].strip(), m["b"].strip(), m["x"].strip()
+        if a and b and a != b:
+            head = m["head"]
+            return Alternatives(a, b, f"{head}{a}的{x}有多少？", f"{head}{b}的{x}有多少？", m["d"] == "多", subjects=True)
     m = _ZH_WHICH_MORE.search(text) or _ZH_OR_MORE.search(text)
     if not m:
         return None

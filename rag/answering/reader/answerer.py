@@ -20,6 +20,7 @@ sentence it rests on.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -428,14 +429,21 @@ class ReaderAnswerer(Answerer):
             ordered = self._ordered(question, language, order, passages)  # each thing may have its own passage
             if ordered is not None:
                 return ordered
-        parts, passages, refused = self.prepare(question, passages, language)
-        if refused is not None:
-            return refused
-        alternatives = asked_alternatives(question, language) if len(parts) == 1 else None
-        if alternatives is not None:  # "硕士点和博士点，哪个更多": both numbers, the larger named
+        from ..extractive import _sub_questions
+
+        alternatives = asked_alternatives(question, language) if len(_sub_questions(question)) == 1 else None
+        if alternatives is not None and passages:  # "硕士点和博士点，哪个更多": both numbers, the larger named
+            off_corpus = off_corpus_refusal(self.names, question, language, self.mode, passages)
+            if off_corpus is not None:
+                return off_corpus
+            # each number from the passages naming what its own question names (the pipeline
+            # retrieves those too): "昆明市和大理州，哪个…更多" has no passage naming both
             weighed = self._weigh(question, language, alternatives, passages)
             if weighed is not None:
                 return weighed
+        parts, passages, refused = self.prepare(question, passages, language)
+        if refused is not None:
+            return refused
         per_part = [self.candidates(part, passages, language) for part in parts]
         if any(not cands for cands in per_part):
             return refusal(question, language, self.mode, confidence=0.0)
@@ -640,10 +648,14 @@ class ReaderAnswerer(Answerer):
         asks = (alternatives.first_question, alternatives.second_question)
         if language == "en":
             asks = tuple(self._bridged(a, passages) for a in asks)
-        per_part = [[c for c in self.candidates(a, passages, language) if _one_number(c.text)] for a in asks]
+        per_part = [[c for c in self.candidates(a, _closest(a, b, language, self._naming_passages(a, language, passages)), language)
+                     if _one_number(c.text)] for a, b in (asks, asks[::-1])]
         if not all(per_part):
             return None
-        chosen = _distinct_choice(per_part)
+        # each thing's best number as its rules ordered them ("how many stations": the one whose clause
+        # names stations), unless the two are one span; then the best pair that is not
+        firsts = (per_part[0][0], per_part[1][0])
+        chosen = dict(enumerate(firsts)) if not _overlaps(*firsts) else _distinct_choice(per_part)
         if chosen is not None and _same_measure(alternatives) and not _commensurable(chosen[0], chosen[1]):
             # "服务3500余人次" weighs against "培训…4000余人次", not against "36期" of the same sentence
             choices = [_distinct_choice([[c for c in cs if _unit(c) in (u, "")] for cs in per_part])
@@ -663,10 +675,27 @@ class ReaderAnswerer(Answerer):
         else:
             pick = int(values[1] > values[0]) if alternatives.more else int(values[1] < values[0])
             word = ("更多" if alternatives.more else "更少") if language == "zh" else ("More" if alternatives.more else "Fewer")
-            winner = f"{names[pick]}{word}" if language == "zh" else f"{word} {names[pick]}"
+            if language == "zh":
+                winner = f"{names[pick]}{word}"  # "博士点更多", "中国更多"
+            else:  # "More master's programmes"; of two subjects, the one: "China"
+                winner = names[pick] if alternatives.subjects else f"{word} {names[pick]}"
         found = [(first, first.confidence), (second, second.confidence)]
         return self._compose(question, language, found, confidence, lead=winner, labels=names,
                              short_answer=winner)
+
+
+def _closest(question: str, other: str, language: str, passages: Sequence[Passage]) -> list[Passage]:
+    """The passages for one of two things weighed, among those retrieved for both, ranked anew by
+    the sentence stating a number that shares most of what tells ``question`` from the ``other``
+    one (its words after those both start with: "中国的社会工作者有多少" reads "中国目前已有专业社会工作者
+    160多万人" first, not "法国共有超过130万社会工作者"); retrieval's order among equals."""
+    own = question[len(os.path.commonprefix([question, other])) :] or question
+    view = QuestionView.of(own, language)
+    shares = {id(p): max((bigram_share(view, p.chunk.text[a:b]) for a, b in split_sentences(p.chunk.text)
+                          if any(not m.is_year for m in extract_numbers(p.chunk.text[a:b]))), default=-1.0)  # one giving a number
+              for p in passages}
+    ordered = sorted(passages, key=lambda p: -shares[id(p)])
+    return [replace(p, rank=i) for i, p in enumerate(ordered, 1)]
 
 
 _AND_HOW = re.compile(r",\s*and\s+(?=how\s+(?:many|much|long)\b)", re.I)  # a clause each (not "how many X and how many Y does …")
