@@ -201,6 +201,19 @@ def states_money(text: str) -> bool:
     return bool(_MONEY.search(text))
 
 
+# measure words that count things or people, as opposed to time, money, shares or sizes
+_COUNTING_WORDS = frozenset("个 人 名 位 家 所 项 件 篇 本 部 条 张 台 辆 座 支 批 场 种 类 套 处 间 栋 份 组 队 只 头 例 宗".split())
+
+
+def is_count(text: str) -> bool:
+    """Whether ``text`` is a count of things or people and little else: it opens with a number
+    counted by a measure word, after at most one character ("六个街镇", "在六个街镇", "10余人",
+    "三个社工站"), not "2022年", "6月", "外冈镇" or an ordinal ("第三个")."""
+    text = text.strip()
+    found = extract_numbers(text)
+    return bool(found) and found[0].start <= 1 and found[0].unit in _COUNTING_WORDS and "第" not in text[: found[0].start + 1]
+
+
 def counts_only(text: str, units: frozenset[str]) -> bool:
     """Whether ``text`` states a number and every one (years aside) carries one of ``units``
     ("43.3%" for {"%"}; "160多万人", "近200名" for the measure words of people; not "3.9万个")."""

@@ -622,6 +622,36 @@ def test_an_office_is_held_in_the_organisation_the_question_asks_about(model):
     assert not answer.refused and "陈华" in answer.short_answer and "刘明" not in answer.short_answer
     assert titled_otherwise(school, school.index("刘明"), {"校长"}) and not titled_otherwise(school, school.index("陈华"), {"校长"})
     assert asked_titles("江南大学的执行校长是谁？") == {"执行校长"} and titled_otherwise(school, school.index("陈华"), {"执行校长"})
+    assert asked_titles("Who is the executive president of Jiangnan University?") == {"执行" + t for t in asked_titles("the president")}
+    # a village's party branch secretary is not another village's
+    villages = "座谈会上，城东镇李家村党支部书记王海、赵家村村民刘平分别发言，介绍了村里的果园合作社。"
+    at = villages.index("王海")
+    assert office_elsewhere("赵家村的党支部书记是谁？", villages, at, at + 2, {"书记"})
+    assert not office_elsewhere("李家村的党支部书记是谁？", villages, at, at + 2, {"书记"})
+    assert reader.answer("赵家村的党支部书记是谁？", [_passage(villages)], language="zh").refused
+
+
+def test_a_place_or_a_person_is_not_answered_with_a_count(model):
+    """"首家…设在哪个街道": a place, not "八个街道"; "谁…": a person, not "10余人"."""
+    from rag.numbers import is_count
+
+    assert [is_count(t) for t in ("八个街道", "10余人", "三个社区图书馆", "2022年", "6月", "新桥街道", "第三个")] == [
+        True, True, True, False, False, False, False]
+    text = "该区计划三年内在八个街道建设社区图书馆，首家社区图书馆设在新桥街道，10余人参加了开馆仪式。"
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    for question in ("首家社区图书馆设在哪个街道？", "In which sub-district is the first community library?",
+                     "谁参加了开馆仪式？"):
+        answer = reader.answer(question, [_passage(text)], language="en" if question.isascii() else "zh")
+        assert answer.refused or not is_count(answer.short_answer)
+
+
+def test_a_head_count_is_not_answered_with_person_times(model):
+    text = "今年以来，该养老服务中心为辖区老人提供上门服务3500余人次，中心现有专职护理员120人。"
+    reader = ReaderAnswerer(model=model, min_confidence=0.0)
+    for question, language in (("该中心有多少人从事护理工作？", "zh"), ("How many people work as carers at the centre?", "en")):
+        answer = reader.answer(question, [_passage(text)], language=language)
+        assert answer.refused or "人次" not in answer.short_answer
+    assert "3500" in reader.answer("该中心提供了多少人次的上门服务？", [_passage(text)], language="zh").short_answer
 
 
 def test_a_person_is_chosen_by_the_titles_the_passage_gives_them(model):

@@ -298,6 +298,9 @@ _EN_TITLE = re.compile(r"\b(?:(vice|deputy|assistant|acting|former|executive)[\s
                        + "|".join(sorted(map(re.escape, EN_OFFICE_TITLES), key=len, reverse=True)) + r")s?\b(?!-)", re.I)
 
 
+# English modifiers of a title that make another office, and how a passage writes them (as 执行院长)
+_EN_TITLE_MODIFIERS = {"executive": "执行", "acting": "代理"}
+
 _ENGLISH_START = re.compile(r"\W*[A-Za-z]")
 
 
@@ -309,6 +312,8 @@ def asked_titles(text: str) -> set[str]:
     for m in _EN_TITLE.finditer(text):
         if not m.group(1):
             out.update(EN_OFFICE_TITLES[m.group(2).lower()])
+        elif m.group(1).lower() in _EN_TITLE_MODIFIERS:  # "executive dean": 执行院长, not the 院长
+            out.update(_EN_TITLE_MODIFIERS[m.group(1).lower()] + t for t in EN_OFFICE_TITLES[m.group(2).lower()])
     if _ENGLISH_START.match(text):
         return out  # the Chinese of an English question is its bridged terms ("副 代表 市长" of "deputy mayor")
     for m in OFFICE_TITLES.finditer(text):
@@ -530,7 +535,7 @@ def names_title(passage: str, start: int, end: int, titles: set[str]) -> bool:
 
 # the last word of an organisation's name (民政局, 联合会, 师范大学, 市委) and the party organs
 # written between an organisation and its officer's title (昆山市民政局党委书记)
-_ORG_UNIT = re.compile(r"(?:局|厅|部|处|科|办|委|院|校|大学|学院|会|中心|公司|集团|医院|站|所|行|馆|社)$")
+_ORG_UNIT = re.compile(r"(?:局|厅|部|处|科|办|委|院|校|大学|学院|会|中心|公司|集团|医院|站|所|行|馆|社|村|镇|乡|街道|区|县|市|省)$")
 _PARTY_ORGAN = re.compile(r"(?:党委|党组|党工委|党总支|党支部|纪委)$")
 _BEFORE_TITLE = re.compile(r"[、，,；;：:。！？!?\s“”\"（）()]")
 

@@ -42,6 +42,7 @@ from ...numbers import (
     ordinals_in,
     extract_numbers,
     is_calendar_date,
+    is_count,
     states_number,
     states_money,
     states_quantity,
@@ -84,6 +85,8 @@ from .features import SpanChoice, Window, best_spans, build_windows
 from .ranking import QuestionView, base_features, bigram_share, candidate_features, support
 
 _SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
+_PERSON_TIMES = frozenset({"人次"})  # visits or services counted per person, not people
+_PERSON_TIMES_ASKED = re.compile(r"人次|person[- ]times|\bvisits\b|\btimes\b", re.I)
 _CLAUSE_END = re.compile(r"[，,；;：:]")
 
 
@@ -299,6 +302,8 @@ class ReaderAnswerer(Answerer):
             ranked = _past_echo(question, ranked, self.threshold(language))
         if not view.reason and asks_time(question, language or "zh"):  # "哪一年": a time, not "校一地一会"
             ranked = [c for c in ranked if states_time(c.text)]
+        if view.kind in ("where", "who", "which") and not view.reason:  # "开在哪个镇": a place, not "六个街镇"
+            ranked = [c for c in ranked if not is_count(c.text)]
         if view.kind == "number" and not view.reason:  # "how many", "how long": a number, not a date
             stated = states_number if asks_rank(question) else states_quantity  # "排第几": "第二"
             ranked = [c for c in ranked if stated(m := _measured(c)) and not is_calendar_date(m)]
@@ -313,6 +318,8 @@ class ReaderAnswerer(Answerer):
                 family = next((f for f in (PERSON_MEASURE_WORDS, DURATION_MEASURE_WORDS) if view.unit in f), None)
                 if family is not None:
                     ranked = [c for c in ranked if not counts_other_than(_measured(c), family)]
+                if view.unit == "人" and not _PERSON_TIMES_ASKED.search(question):  # a head count, not "3500余人次"
+                    ranked = [c for c in ranked if not counts_only(_measured(c), _PERSON_TIMES)]
             asked = places_in(question)
             if asked:  # "how many … does Langfang have": not Hebei's count, with Langfang in the next clause
                 ranked = [c for c in ranked if not _counted_elsewhere(asked, c)]
