@@ -411,6 +411,13 @@ _ZH_WHICH_HAS_MORE = re.compile(
 )
 
 
+def _how_many(lead: str, things: str, aux: str, subject: str, verb: str) -> str:
+    """"{lead}, how many {things} {aux} {subject} {verb}?", its first letter capitalised."""
+    asked = f"how many {things} {aux} {subject} {verb}?"
+    asked = f"{lead}, {asked}" if lead else asked
+    return asked[0].upper() + asked[1:]
+
+
 def asked_alternatives(text: str, language: str) -> Alternatives | None:
     """The two things a "which is more" question weighs, or None. The answer is the one with the
     larger number (the smaller for 少 / fewer / less), each number read by its own question."""
@@ -420,26 +427,18 @@ def asked_alternatives(text: str, language: str) -> Alternatives | None:
             lead = text[: m.start()].strip().rstrip(",")
             a, b = (re.sub(r"^(?:the\s+)?(?:(?:number|amount|count|total)\s+of\s+)?", "", m.group(g).strip(), flags=re.I) for g in ("a", "b"))
 
-            def of(thing: str) -> str:
-                asked = f"{lead}, how many {thing} {m['aux'].lower()} {m['subject']} {m['verb'].lower()}?" if lead else \
-                    f"How many {thing} {m['aux'].lower()} {m['subject']} {m['verb'].lower()}?"
-                return asked[0].upper() + asked[1:]
-
-            return Alternatives(a, b, of(a), of(b), m["d"].lower() == "more")
+            aux, subject, verb = m["aux"].lower(), m["subject"], m["verb"].lower()
+            return Alternatives(a, b, _how_many(lead, a, aux, subject, verb), _how_many(lead, b, aux, subject, verb),
+                                m["d"].lower() == "more")
         m = _EN_WHICH_HAS_MORE.search(text)
         if m:  # "which country has more X, A or B": how many X does A / B have
             lead = text[: m.start()].strip().rstrip(",")
             verb = {"has": "have", "had": "have", "employs": "employ", "employed": "employ", "counts": "count",
                     "counted": "count"}.get(m["verb"].lower(), m["verb"].lower())
             aux = "did" if m["verb"].lower() in ("had", "employed", "counted") else "does"
-            x = m["x"].strip()
-
-            def whose(subject: str) -> str:
-                asked = f"{lead}, how many {x} {aux} {subject} {verb}?" if lead else f"How many {x} {aux} {subject} {verb}?"
-                return asked[0].upper() + asked[1:]
-
-            a, b = m["a"].strip(), m["b"].strip()
-            return Alternatives(a, b, whose(a), whose(b), m["d"].lower() == "more", subjects=True)
+            x, a, b = m["x"].strip(), m["a"].strip(), m["b"].strip()
+            return Alternatives(a, b, _how_many(lead, x, aux, a, verb), _how_many(lead, x, aux, b, verb),
+                                m["d"].lower() == "more", subjects=True)
         m = _EN_MORE_OR.search(text) or _EN_WHICH_MORE.search(text)
         if not m:
             return None
