@@ -99,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="questions of a kind the --fit groups need before it gets a rule of its own (default 30)")
     ap.add_argument("--out", type=Path, help="calibration JSON to write the rule into")
     args = ap.parse_args(argv)
+    if args.min_kind < 1:
+        print(f"error: --min-kind {args.min_kind} must be at least 1 (questions of a kind needed for a rule of its own; "
+              "the default 30 keeps rules off kinds too rare to fit)", file=sys.stderr)
+        return 2
     try:
         fit = {k: v for spec, m in args.fit for k, v in groups(spec, Path(m)).items()}
         check = {k: v for spec, m in args.check for k, v in groups(spec, Path(m)).items()}

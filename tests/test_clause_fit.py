@@ -85,3 +85,11 @@ def test_a_file_that_is_not_a_run_is_named_with_the_fix(tmp_path, capsys, conten
     assert main(["--fit", str(qa), str(metrics)]) == 2
     err = capsys.readouterr().err
     assert "broken.json is not the metrics.json of a `rag eval` run" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_a_min_kind_below_one_is_named_with_the_fix(tmp_path, capsys, value):
+    qa, metrics = _dataset(tmp_path / "clauses", [(TOWER, "建于1988年", "1988年")])
+    assert main(["--fit", str(qa), str(metrics), "--min-kind", value]) == 2
+    err = capsys.readouterr().err
+    assert f"--min-kind {value} must be at least 1" in err and "Traceback" not in err
