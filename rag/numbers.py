@@ -280,9 +280,10 @@ _EN_ORDINALS = {
 # "the third national anti-drug social work conference", "the 2nd forum": an ordinal before a
 # gathering's name (a few words between), not "which came first" nor "the first city to …"
 _EDITION_EN = re.compile(
-    r"\b(?:the\s+)?(%s|\d{1,3}(?:st|nd|rd|th))\s+(?:[a-z'’-]+\s+){0,6}?"
-    r"(?:conference|congress|forum|summit|seminar|symposium|expo|exposition|festival|games|session|"
-    r"meeting|assembly|convention|championships?|edition|plenary)s?\b" % "|".join(_EN_ORDINALS),
+    r"\b(?:the\s+)?(%s|\d{1,3}(?:st|nd|rd|th))\s+(?:[\"'‘“]?[a-z'’-]+[\"'’”]?\s+){0,8}?"
+    r"(?:conference|congress|forum|summit|seminar|symposium|expo|exposition|exhibition|festival|games|session|"
+    r"meeting|assembly|convention|championships?|tournament|competition|contest|campaign|awards?|olympiad|"
+    r"edition|plenary)s?\b" % "|".join(_EN_ORDINALS),
     re.I,
 )
 

@@ -32,6 +32,9 @@ def pipeline(tmp_path_factory):
         ("昆明市和大理州，哪个地方的公共图书馆分馆更多？", "昆明市更多"),
         ("昆明市和大理州，哪个地方的公共图书馆分馆更少？", "大理州更少"),
         ("Which has more public library branches, Kunming or Dali?", "Kunming"),
+        # a request for each number after the comparison is answered by the same answer
+        ("昆明市和大理州，哪个地方的公共图书馆分馆更多？分别有多少？", "昆明市更多"),
+        ("Which city has more public library branches, Kunming or Dali, and how many does each have?", "Kunming"),
     ],
 )
 def test_two_numbers_from_two_articles_are_weighed(pipeline, question, winner):
@@ -44,3 +47,19 @@ def test_two_numbers_from_two_articles_are_weighed(pipeline, question, winner):
 def test_other_questions_keep_their_passages(pipeline):
     # a question weighing nothing is retrieved once, as before
     assert pipeline._weighed("昆明市建成了多少个公共图书馆分馆？", "zh", [], 5) == []
+
+
+@pytest.mark.parametrize(
+    "question, language, rest",
+    [
+        ("硕士点和博士点，哪个更多？分别有多少？", "zh", "硕士点和博士点，哪个更多？"),
+        ("硕士点和博士点，哪个更多，各有多少个？", "zh", "硕士点和博士点，哪个更多？"),
+        ("Which has more stations, Kunming or Dali, and how many does each have?", "en", "Which has more stations, Kunming or Dali?"),
+        ("分别有多少？", "zh", "分别有多少？"),  # nothing before it: not a comparison's tail
+        ("昆明和大理分别有多少个分馆？", "zh", "昆明和大理分别有多少个分馆？"),  # two values asked, nothing weighed
+    ],
+)
+def test_a_request_for_each_number_is_read_with_the_comparison(question, language, rest):
+    from rag.answering.question import without_each_request
+
+    assert without_each_request(question, language) == rest

@@ -94,8 +94,35 @@ def places_in(text: str, administrative: bool = False) -> frozenset[str]:
     return frozenset(_PLACE_TAIL.sub("", w) or w for w in words if not administrative or _PLACE_TAIL.search(w))
 
 
+def place_nesting(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The places of ``text`` (as :func:`places_in` gives them, without their suffix) that no
+    place written right after them narrows, and those that one does: in "河北省保定市" or
+    "河北石家庄市" the question asks about the city, not the province (a Chinese address runs from
+    the larger place to the smaller). Only a place written with its administrative suffix narrows
+    the one before it, and counts even when jieba tags it a noun (保定市)."""
+    if not re.search(f"[{HAN}]", text):
+        return frozenset(), frozenset()
+    inner: list[str] = []
+    outer: set[str] = set()
+    pos, end = 0, None
+    for p in _posseg().cut(text):
+        start, pos = pos, pos + len(p.word)
+        stem = _PLACE_TAIL.sub("", p.word)
+        name = stem or p.word
+        # narrowed by a place written right after it, with its suffix (石家庄市, not the 锡安 of 东洛锡安)
+        narrows = end == start and len(stem) >= 2 and stem != p.word
+        if p.flag != "ns" and not narrows:
+            continue
+        if narrows:
+            outer.add(inner.pop())
+        inner.append(name)
+        end = pos
+    return frozenset(inner), frozenset(outer) - set(inner)
+
+
 # A thing being built is not one built: "在建社工站47个" does not answer "建成了多少个"
-_BUILDING = re.compile(r"在建|正在建|建设中|施工中|under construction|being built", re.I)
+# ("现在建了多少家" is "now built"; "所在建筑" is where a building is)
+_BUILDING = re.compile(r"(?<![现所存])在建(?!筑)|正在建|建设中|施工中|under construction|being built", re.I)
 _BUILT = re.compile(r"建成|已建|建了|落成|竣工|\b(?:built|completed|set up|established)\b", re.I)
 
 
@@ -150,6 +177,11 @@ def question_kind(text: str, language: str) -> str:
     """The kind of answer the question wants."""
     t = text.lower()
     if language == "en":
+        # a question opened by who / where asks that, whatever its clauses say: "Who was the leader
+        # when …", "Who is the president of Dali University, where … was set up?"
+        lead = re.match(r"\s*(who|whom|whose|where)\b", t)
+        if lead:
+            return "where" if lead.group(1) == "where" else "who"
         if re.search(r"\b(more|fewer|less|larger|smaller|higher|lower|compare|compared|versus|vs\.?)\b.*\bthan\b|\bcompare", t):
             return "comparison"
         if re.search(r"\bhow (many|much)\b|\bwhat (percentage|proportion|share|number|rate|fraction)\b|"
@@ -418,9 +450,30 @@ def _how_many(lead: str, things: str, aux: str, subject: str, verb: str) -> str:
     return asked[0].upper() + asked[1:]
 
 
+# "…，哪个更多？分别有多少？", "…, China or France, and how many does each have?": the weighing
+# answer gives both numbers anyway
+_ZH_EACH = re.compile(r"[，,？?]\s*(?:它们|两者|二者|两个|两项)?(?:分别|各自|各)(?:有|是|为|达到)?(?:多少|几)[个家人名所项条位]?呢?[？?]?\s*$")
+_EN_EACH = re.compile(
+    r"[,;]?\s*(?:and\s+)?(?:how\s+(?:many|much)\s+(?:[a-z]+\s+)?(?:does|do|did)\s+each(?:\s+one)?\s+(?:have|has|had|employ|count)"
+    r"|what\s+(?:are|were)\s+(?:the|their)\s+(?:two\s+)?(?:numbers|figures|counts))\s*[?.]*\s*$",
+    re.I,
+)
+
+
+def without_each_request(text: str, language: str) -> str:
+    """A which-is-more question without its request for each thing's number ("哪个数量更多？分别有
+    多少？" -> "哪个数量更多？"): the answer to the rest names the larger one with both numbers."""
+    pattern = _EN_EACH if language == "en" else _ZH_EACH
+    m = pattern.search(text)
+    if m is None or m.start() == 0:
+        return text
+    return text[: m.start()].rstrip(" ,，;；") + ("?" if language == "en" else "？")
+
+
 def asked_alternatives(text: str, language: str) -> Alternatives | None:
     """The two things a "which is more" question weighs, or None. The answer is the one with the
     larger number (the smaller for 少 / fewer / less), each number read by its own question."""
+    text = without_each_request(text, language)
     if language == "en":
         m = _EN_MORE_OF.search(text)
         if m:  # "what does China have more of: A or B": how many A / B does China have
@@ -520,16 +573,32 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]")
 
 def names_title(passage: str, start: int, end: int, titles: set[str]) -> bool:
     """Whether the sentence of ``passage[start:end]`` names one of ``titles`` other than as a
-    deputy's: the holder of an office is named with it ("任命罗伯特•金特纳为美国广播公司总裁",
-    "院长雷兴山"), while "云南师范大学党委书记张祖武" says nothing of who is 校长."""
+    deputy's, and not as the title of another person named right after it: the holder of an office
+    is named with it ("任命罗伯特•金特纳为美国广播公司总裁", "院长雷兴山", "…，目前担任…总经理"), while in
+    "黄龙岘村党支部书记唐国庆、牌坊村村民潘超" the 书记 is 唐国庆's, and "云南师范大学党委书记张祖武"
+    says nothing of who is 校长."""
     begin = max((m.end() for m in _SENTENCE_END.finditer(passage, 0, start)), default=0)
     stop = _SENTENCE_END.search(passage, end)
     sentence = passage[begin : stop.start() if stop else len(passage)]
+    person = passage[start:end].strip()
     for title in titles:
         for m in re.finditer(re.escape(title), sentence):
-            if not any(sentence[: m.start()].endswith(d) for d in DEPUTY_MARKERS):
+            if any(sentence[: m.start()].endswith(d) for d in DEPUTY_MARKERS):
+                continue
+            after = sentence[m.end() :].lstrip()
+            if person and after.startswith(person):
+                return True
+            if not _names_person_first(after[:8]):
                 return True
     return False
+
+
+def _names_person_first(text: str) -> bool:
+    """Whether ``text`` starts with a person's name (jieba's tagger)."""
+    if not text or not re.match(f"[{HAN}]", text):
+        return False
+    words = _posseg().lcut(text)
+    return bool(words) and words[0].flag.startswith("nr")
 
 
 # the last word of an organisation's name (民政局, 联合会, 师范大学, 市委) and the party organs

@@ -33,6 +33,7 @@ from ...language import HAN, HAN_RUN, is_cjk
 from ...models import Answer, Citation, Passage
 from ...numbers import (
     DURATION_MEASURE_WORDS,
+    NumberMention,
     PERSON_MEASURE_WORDS,
     asked_comparison,
     counts_only,
@@ -52,6 +53,7 @@ from ...numbers import (
 from ..base import Answerer, citation, refusal
 from ..names import ProperNames, off_corpus_refusal, passage_texts
 from ..question import (
+    DEPUTY_MARKERS,
     OFFICE_TITLES,
     Alternatives,
     Order,
@@ -74,9 +76,12 @@ from ..question import (
     negated,
     office_elsewhere,
     parse_question,
+    place_nesting,
     places_in,
+    question_kind,
     title_run,
     titled_otherwise,
+    without_each_request,
     yes_no_predicate,
 )
 from .calibration import Calibration
@@ -88,6 +93,7 @@ _SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
 _PERSON_TIMES = frozenset({"人次"})  # visits or services counted per person, not people
 _PERSON_TIMES_ASKED = re.compile(r"人次|person[- ]times|\bvisits\b|\btimes\b", re.I)
 _CLAUSE_END = re.compile(r"[，,；;：:]")
+_ORDINAL = re.compile(r"[第首]\s*$")
 
 
 @dataclass(frozen=True)
@@ -307,11 +313,15 @@ class ReaderAnswerer(Answerer):
         if view.kind == "number" and not view.reason:  # "how many", "how long": a number, not a date
             stated = states_number if asks_rank(question) else states_quantity  # "排第几": "第二"
             ranked = [c for c in ranked if stated(m := _measured(c)) and not is_calendar_date(m)]
+            given = _given_numbers(question, language or "zh")
+            if given:  # "264个试点项目中，鄂尔多斯市占了多少个": not the 264 the question states
+                ranked = [c for c in ranked if not _restates(_measured(c), given)]
             if count_parts(question) == 1:  # not "how many activities, and what share of them"
                 if asks_share(question, language or "zh"):  # "what share": "63.7%", not "130万"
                     ranked = [c for c in ranked if states_share(_measured(c))]
-                elif asks_count(question, language or "zh"):  # "how many levels": not "83%"
-                    ranked = [c for c in ranked if not counts_only(_measured(c), _SHARE_UNITS)]
+                elif asks_count(question, language or "zh"):  # "how many levels": not "83%", nor "2.7亿元"
+                    ranked = [c for c in ranked if not counts_only(m := _measured(c), _SHARE_UNITS)
+                              and (view.unit == "元" or not states_money(m))]
                 elif view.unit == "元":  # "what salary", "多少元": a sum of money, not a head count
                     ranked = [c for c in ranked if states_money(_measured(c))]
                 # "how many volunteers": not "13家" (organisations); "how long": not "95篇"
@@ -320,7 +330,7 @@ class ReaderAnswerer(Answerer):
                     ranked = [c for c in ranked if not counts_other_than(_measured(c), family)]
                 if view.unit == "人" and not _PERSON_TIMES_ASKED.search(question):  # a head count, not "3500余人次"
                     ranked = [c for c in ranked if not counts_only(_measured(c), _PERSON_TIMES)]
-            asked = places_in(question)
+            asked = _asked_places(question)
             if asked:  # "how many … does Langfang have": not Hebei's count, with Langfang in the next clause
                 ranked = [c for c in ranked if not _counted_elsewhere(asked, c)]
             stage = building_stage(question)
@@ -422,7 +432,11 @@ class ReaderAnswerer(Answerer):
         if off_corpus is not None:
             return [], [], off_corpus  # "Paris": a name of the question that no retrieved passage mentions
         # the passages naming what the question names, among all retrieved (Dingxi's may be fourth)
-        passages = self._naming_passages(question, language, passages)[: self.calibration.reranking(language).read(self.read_k)]
+        passages = self._naming_passages(question, language, passages)
+        titles = asked_titles(question) | asked_deputy_titles(question)
+        if titles and question_kind(question, language) in ("who", "which"):
+            passages = _titles_first(passages, titles)  # "执行院长是哪位": the passages naming a 执行院长
+        passages = passages[: self.calibration.reranking(language).read(self.read_k)]
         if not passages:
             return [], [], refusal(question, language, self.mode, confidence=0.0)
         parts = _sub_questions(question)
@@ -438,7 +452,8 @@ class ReaderAnswerer(Answerer):
                 return ordered
         from ..extractive import _sub_questions
 
-        alternatives = asked_alternatives(question, language) if len(_sub_questions(question)) == 1 else None
+        single = len(_sub_questions(without_each_request(question, language))) == 1  # "哪个更多？分别有多少？" is one
+        alternatives = asked_alternatives(question, language) if single else None
         if alternatives is not None and passages:  # "硕士点和博士点，哪个更多": both numbers, the larger named
             off_corpus = off_corpus_refusal(self.names, question, language, self.mode, passages)
             if off_corpus is not None:
@@ -574,6 +589,25 @@ class ReaderAnswerer(Answerer):
             confidence=round(confidence, 4),
         )
 
+    def _of_subject(self, alternatives: Alternatives, language: str, per_part: list[list[Candidate]]) -> list[list[Candidate]]:
+        """Each subject's candidates, those whose sentence names it and not the other subject first
+        (in the reader's order within each group): "which country has more social workers, China
+        or France" reads China's number from "中国目前已有专业社会工作者160多万人", not from "法国共有
+        超过130万社会工作者", however alike the two questions' words (both name the China–France
+        seminar)."""
+        forms = [[f for tier in self._forms(thing, language) for f in tier] for thing in (alternatives.first, alternatives.second)]
+        if not all(forms):
+            return per_part
+
+        def names(c: Candidate, own: list[str], other: list[str]) -> bool:
+            sentence = c.passage.chunk.text[slice(*_sentence_around(c.passage.chunk.text, c.start, c.end))]
+            return any(f in sentence for f in own) and not any(f in sentence for f in other)
+
+        out = []
+        for cands, own, other in ((per_part[0], forms[0], forms[1]), (per_part[1], forms[1], forms[0])):
+            out.append(sorted(cands, key=lambda c: not names(c, own, other)))
+        return out
+
     def _forms(self, thing: str, language: str) -> list[list[str]]:
         """The Chinese words a passage would name ``thing`` by, in tiers tried in turn: for an
         English one, names spelled in pinyin of its head ("Lin'an" of "Hangzhou's Lin'an district",
@@ -659,6 +693,8 @@ class ReaderAnswerer(Answerer):
                      if _one_number(c.text)] for a, b in (asks, asks[::-1])]
         if not all(per_part):
             return None
+        if alternatives.subjects:  # "China or France": China's number from a sentence naming China, not France
+            per_part = self._of_subject(alternatives, language, per_part)
         # each thing's best number as its rules ordered them ("how many stations": the one whose clause
         # names stations), unless the two are one span; then the best pair that is not
         firsts = (per_part[0][0], per_part[1][0])
@@ -801,6 +837,13 @@ def _leading_clause(c: Candidate) -> str:
     return text[after_last(CLAUSE_OR_SENTENCE, text, c.start) : c.end]
 
 
+def _asked_places(question: str) -> frozenset[str]:
+    """The places a question asks about: those it names, less a province written right before
+    a city of it ("河北省保定市": Baoding's count, not Hebei's)."""
+    inner, outer = place_nesting(question)
+    return (places_in(question) - outer) | inner
+
+
 def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
     """Whether the clause that leads to the number (the number included) names another place than
     the question's, and none of the question's: "目前河北省建成社工站1435家" counts Hebei's, not
@@ -900,6 +943,41 @@ def _name_start(text: str, start: int, end: int) -> int:
     if m and len(m.group("name")) + (end - start) <= 3 and all(is_cjk(ch) for ch in text[start:end]):
         return start - len(m.group("name"))
     return start
+
+
+def _given_numbers(question: str, language: str) -> set[float]:
+    """The numbers a question states as figures: not years, not ordinals ("在第四节中…还剩多少时间" is
+    answered "4分51秒"), not the "一" of "一个委员会" (an article as much as a number: "一个委员会通常对应
+    几个部？" is answered "一个"), and of an English question only its own words, not the Chinese
+    terms bridged into it ("三级")."""
+    return {n.value for n in extract_numbers(question)
+            if not n.is_year and n.value != 1 and not _is_ordinal(question, n) and not (language == "en" and HAN_RUN.search(n.text))}
+
+
+def _is_ordinal(text: str, mention: NumberMention) -> bool:
+    """Whether the number is written as an ordinal: "第四节", "第 4 节", "首届"."""
+    return mention.text[:1] in "第首" or bool(_ORDINAL.search(text[: mention.start]))
+
+
+def _titles_first(passages: list[Passage], titles: set[str]) -> list[Passage]:
+    """The passages naming one of ``titles`` (not as a deputy's) before the others, each group in
+    its retrieval order: "北京青少年社会工作研究院的执行院长是哪位？" is read from the fifth passage,
+    the one that names a 执行院长, rather than refused over the first three, which name its 院长 and
+    its 主任委员 (the holder of an office asked is named with it: see :func:`names_title`)."""
+    def names(p: Passage) -> bool:
+        text = p.chunk.text
+        return any(not any(text[: m.start()].endswith(d) for d in DEPUTY_MARKERS) or title[:1] == "副"
+                   for title in titles for m in re.finditer(re.escape(title), text))
+
+    return sorted(passages, key=lambda p: not names(p))
+
+
+def _restates(text: str, given: set[float]) -> bool:
+    """Whether ``text`` states (years aside) a number the question itself states: no question asks
+    for what it says ("264个，带动社会资金2.7亿元" for "264个试点项目中，宁波市占了多少个"; none of the 44
+    "how many" questions of XQuAD-dev, CMRC 2018 trial and SQuAD-zh that state a number has it in
+    its answer)."""
+    return any(m.value in given for m in extract_numbers(text) if not m.is_year)
 
 
 def _one_number(text: str) -> bool:
