@@ -309,6 +309,14 @@ def ordinals_in(text: str, counter: str) -> list[int]:
     return values
 
 
+_ORDINAL_BEFORE = re.compile(r"[第首]\s*$")
+
+
+def is_ordinal(text: str, mention: NumberMention) -> bool:
+    """Whether ``mention`` (found in ``text``) is written as an ordinal: "第四节", "第 4 节"."""
+    return mention.text[:1] in "第首" or bool(_ORDINAL_BEFORE.search(text[: mention.start]))
+
+
 def edition(text: str, language: str) -> int | None:
     """The one edition of a gathering a question names (None when it names none, or several)."""
     found = editions_in(text, language)

@@ -251,3 +251,13 @@ def test_questions_asking_when(question, language, asks):
     from rag.answering.question import asks_time
 
     assert asks_time(question, language) is asks
+
+
+@pytest.mark.parametrize(
+    "text, ordinal",
+    [("在第四节中还剩多久", [True]), ("第 4 节还剩几分钟", [True]), ("264个项目中", [False]), ("第1站有24个", [True, False])],
+)
+def test_a_number_written_as_an_ordinal(text, ordinal):
+    from rag.numbers import extract_numbers, is_ordinal
+
+    assert [is_ordinal(text, m) for m in extract_numbers(text)] == ordinal

@@ -33,7 +33,6 @@ from ...language import HAN, HAN_RUN, is_cjk
 from ...models import Answer, Citation, Passage
 from ...numbers import (
     DURATION_MEASURE_WORDS,
-    NumberMention,
     PERSON_MEASURE_WORDS,
     asked_comparison,
     counts_only,
@@ -44,6 +43,7 @@ from ...numbers import (
     extract_numbers,
     is_calendar_date,
     is_count,
+    is_ordinal,
     states_number,
     states_money,
     states_quantity,
@@ -93,7 +93,6 @@ _SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
 _PERSON_TIMES = frozenset({"人次"})  # visits or services counted per person, not people
 _PERSON_TIMES_ASKED = re.compile(r"人次|person[- ]times|\bvisits\b|\btimes\b", re.I)
 _CLAUSE_END = re.compile(r"[，,；;：:]")
-_ORDINAL = re.compile(r"[第首]\s*$")
 
 
 @dataclass(frozen=True)
@@ -951,12 +950,7 @@ def _given_numbers(question: str, language: str) -> set[float]:
     几个部？" is answered "一个"), and of an English question only its own words, not the Chinese
     terms bridged into it ("三级")."""
     return {n.value for n in extract_numbers(question)
-            if not n.is_year and n.value != 1 and not _is_ordinal(question, n) and not (language == "en" and HAN_RUN.search(n.text))}
-
-
-def _is_ordinal(text: str, mention: NumberMention) -> bool:
-    """Whether the number is written as an ordinal: "第四节", "第 4 节", "首届"."""
-    return mention.text[:1] in "第首" or bool(_ORDINAL.search(text[: mention.start]))
+            if not n.is_year and n.value != 1 and not is_ordinal(question, n) and not (language == "en" and HAN_RUN.search(n.text))}
 
 
 def _titles_first(passages: list[Passage], titles: set[str]) -> list[Passage]:
