@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .crosslingual import TermGroup, bridge_query, expand_for_bm25
-from .language import detect_language
+from .language import HAN_RUN, detect_language
 from .lexical import analyze
 from .models import Passage
 
@@ -29,6 +29,8 @@ class QueryAnalysis:
     dense_query: str = ""
     #: the Chinese forms of each name an English question spells in pinyin ("Dingxi" -> 定西, 定西市)
     names: tuple[tuple[str, ...], ...] = ()
+    #: Chinese an English question writes itself ("Liu Jing (刘京)", "(五社联动)")
+    written: tuple[str, ...] = ()
 
 
 def analyze_query(question: str, glossary: "Glossary", vocabulary: "Vocabulary | None") -> QueryAnalysis:
@@ -44,7 +46,9 @@ def analyze_query(question: str, glossary: "Glossary", vocabulary: "Vocabulary |
         if chinese:
             dense = f"{question} {' '.join(chinese)}"
     return QueryAnalysis(question=question, language=language, groups=groups, lexical_query=lexical, dense_query=dense,
-                         names=_proper_names(question, groups) if language == "en" else ())
+                         names=_proper_names(question, groups) if language == "en" else (),
+                       written=tuple(dict.fromkeys(r for r in HAN_RUN.findall(question) if len(r) > 1))
+                       if language == "en" else ())
 
 
 def _proper_names(question: str, groups: tuple[TermGroup, ...]) -> tuple[tuple[str, ...], ...]:
@@ -103,6 +107,14 @@ class HybridRetriever:
             if naming:
                 others = [p for p in pool if not self._names_all(p, query.names)]
                 passages = [replace(p, rank=i) for i, p in enumerate((naming + others)[:k], 1)]
+        if query.written:
+            # Chinese written into an English question is the surest clue it gives: the passages
+            # holding all of it are read first ("what did Liu Jing (刘京) compare social workers to")
+            pool = self._fuse(dense, lexical, n, lexical_weight)
+            holding = [p for p in pool if self._names_all(p, tuple((w,) for w in query.written))]
+            if holding:
+                others = [p for p in pool if p not in holding]
+                passages = [replace(p, rank=i) for i, p in enumerate((holding + others)[:k], 1)]
         return passages
 
     @staticmethod

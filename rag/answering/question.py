@@ -120,6 +120,55 @@ def place_nesting(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(inner), frozenset(outer) - set(inner)
 
 
+_SENTENCE_STOP = re.compile(r"[。！？!?\n]")
+_PARTY_COMMITTEE = re.compile("[省市县区旗]委")
+# the tier of an administrative suffix: a province holds cities, a city counties and districts,
+# they towns and subdistricts, and those villages
+_PLACE_TIERS = {"特别行政区": 1, "自治区": 1, "省": 1, "自治州": 2, "市": 2, "州": 2, "盟": 2,
+                "自治县": 3, "县": 3, "区": 3, "旗": 3, "街道": 4, "镇": 4, "乡": 4, "村": 5}
+
+
+def place_tiers(text: str) -> dict[str, int]:
+    """The places ``text`` writes with an administrative suffix (as :func:`places_in` gives them,
+    without it) and the suffix's tier: {"浙江": 1} for "浙江省", {"绍兴": 2} for "绍兴市"."""
+    if not re.search(f"[{HAN}]", text):
+        return {}
+    tiers: dict[str, int] = {}
+    words = list(_posseg().cut(text))
+    for i, p in enumerate(words):
+        word = p.word
+        if p.flag == "nt" and word.endswith("委"):  # 浙江省委: the province's party committee
+            word = word[:-1]
+        elif p.flag == "ns" and i + 1 < len(words) and _PARTY_COMMITTEE.match(words[i + 1].word):
+            word += words[i + 1].word[0]  # 绍兴 + 市委, 宜昌 + 市委书记
+        m = _PLACE_TAIL.search(word)
+        if m and (p.flag == "ns" or word != p.word) and len(word) > len(m.group()):
+            tiers.setdefault(word[: m.start()], _PLACE_TIERS[m.group()])
+    return tiers
+
+
+def office_of_another_place(asked: dict[str, int], passage: str, start: int) -> bool:
+    """Whether the titles written right before the name at ``passage[start:]`` are those of an
+    office of another place, no larger than the one asked: "绍兴市委副书记、政法委书记王涛" holds no office
+    of 浙江省 ("浙江省委政法委书记是谁"), "昆山市民政局局长陈鲁勇" none of 江苏省. An office of a larger
+    place may serve the one asked (the 嘉定区 centre's therapist at a 外冈镇 station), so it stays.
+    ``asked``: the question's places and their tiers (:func:`place_tiers`)."""
+    if not asked:
+        return False
+    run = title_run(passage, start)
+    here = place_tiers(run)
+    if not here:  # "…太仓市政府副市长顾建康，民政局党委书记、局长黄海": the place its sentence last named
+        head = passage[: start - len(run)]
+        before = head[max((m.end() for m in _SENTENCE_STOP.finditer(head)), default=0) :]
+        named = place_tiers(before)
+        if named:
+            last = max(named, key=before.rfind)
+            here = {last: named[last]}
+    if not here or any(h in a or a in h for h in here for a in asked):
+        return False
+    return all(tier >= min(asked.values()) for tier in here.values())
+
+
 # A thing being built is not one built: "在建社工站47个" does not answer "建成了多少个"
 # ("现在建了多少家" is "now built"; "所在建筑" is where a building is)
 _BUILDING = re.compile(r"(?<![现所存])在建(?!筑)|正在建|建设中|施工中|under construction|being built", re.I)
@@ -417,9 +466,13 @@ _EN_MORE_OR = re.compile(
     r"(?=\s*(?:[?,.;:]|$)|\s+(?:in|at|on|for|during|across|among|within|by|under|over|of|this|last|next|that|so|than|since|after|before)\b)",
     re.I,
 )
+# "which is larger, A or B", "which is there more of: A or B", "which number is bigger: the A, or
+# the B …", "which have been built in larger numbers: A or B"
 _EN_WHICH_MORE = re.compile(
-    r"\bwhich\s+(?:is|was|are|were)\s+(?:the\s+)?(?P<d>more|larger|bigger|greater|higher|fewer|less|smaller|lower)"
-    r"(?:\s+(?:numerous|common|plentiful|number|figure|count|one))?\s*[,:]?\s+(?:the\s+)?(?P<a>[\w'’\- ]{2,40}?)\s+or\s+(?:the\s+)?(?P<b>[\w'’\- ]{2,40}?)\s*(?=[?.]|$)",
+    r"\bwhich(?:\s+(?:one|number|figure|count|total))?\s+(?:is|was|are|were|has\s+been|have\s+been)\s+(?:there\s+)?"
+    r"(?:(?P<verb>built|set\s+up|established|opened|created)\s+in\s+)?(?:the\s+)?(?P<d>more|larger|bigger|greater|higher|fewer|less|smaller|lower)"
+    r"(?:\s+(?:numerous|common|plentiful|number|numbers|figure|count|one))?(?:\s+of)?\s*[,:]?\s+(?:the\s+)?"
+    r"(?P<a>[\w'’\-/ ]{2,60}?),?\s+or\s+(?:the\s+)?(?P<b>[\w'’\-/ ]{2,60}?)\s*(?=[?.]|$)",
     re.I,
 )
 
@@ -507,9 +560,13 @@ def asked_alternatives(text: str, language: str) -> Alternatives | None:
         asked = re.fullmatch(r"\s*(?:[^,]*,\s*)?(?P<aux>do|does|did|will|would|can|could)\s+(?P<subject>.+?)\s+(?P<verb>[a-z]+)\s*",
                              head, re.I)
 
+        made = (m.groupdict().get("verb") or "").lower()  # "which have been built in larger numbers"
+
         def ask(thing: str) -> str:
             if asked:
                 text = f"{lead} how many {thing} {asked['aux'].lower()} {asked['subject']} {asked['verb']} {tail}"
+            elif made:
+                text = f"{lead} how many {thing} have been {made} {tail}"
             else:
                 text = f"{lead} how many {thing} {tail}"
             text = re.sub(r"\s+", " ", text).strip().rstrip(",") + "?"
@@ -588,6 +645,12 @@ def names_title(passage: str, start: int, end: int, titles: set[str]) -> bool:
             after = sentence[m.end() :].lstrip()
             if person and after.startswith(person):
                 return True
+            if after.startswith("、"):  # "会长陈存根，党委书记、副会长周惠": the titles run on to their holder
+                run = re.split(r"[，,；;：:。！？!?\s]", after[1:], maxsplit=1)[0][:12]
+                if person and person in run:
+                    return True
+                if any(w.flag.startswith("nr") for w in _posseg().lcut(run)):
+                    continue
             if not _names_person_first(after[:8]):
                 return True
     return False
@@ -598,7 +661,12 @@ def _names_person_first(text: str) -> bool:
     if not text or not re.match(f"[{HAN}]", text):
         return False
     words = _posseg().lcut(text)
-    return bool(words) and words[0].flag.startswith("nr")
+    if not words:
+        return False
+    # "局长黄海，副局长…": one word of 2-4 letters between the title and the clause's end is the
+    # name, however jieba tags it (黄海 as the sea); "主任委员慕平，" starts with another title
+    run = re.match(f"[{HAN}·•]{{2,4}}(?=[，,、；;。（(]|$)", text)
+    return words[0].flag.startswith("nr") or (run is not None and words[0].word == run.group())
 
 
 # the last word of an organisation's name (民政局, 联合会, 师范大学, 市委) and the party organs

@@ -73,6 +73,8 @@ from ..question import (
     deputy_spans,
     extent_kind,
     names_title,
+    office_of_another_place,
+    place_tiers,
     negated,
     office_elsewhere,
     parse_question,
@@ -293,6 +295,10 @@ class ReaderAnswerer(Answerer):
                 # nor the holder of that office in another organisation (a bureau's 党委书记 for the city's)
                 ranked = [c for c in ranked if not office_elsewhere(question, c.passage.chunk.text, c.start, c.end, titles)
                           and not titled_otherwise(c.passage.chunk.text, c.start, titles)]
+                # nor the holder of it in another place (a city's 政法委书记 for the province's)
+                outer = place_nesting(question)[1]
+                tiers = {p: t for p, t in place_tiers(question).items() if p not in outer}
+                ranked = [c for c in ranked if not office_of_another_place(tiers, c.passage.chunk.text, c.start)]
         if deputies_named and not titles and view.kind in ("who", "which"):  # "哪位副院长": someone a sentence names with that title
             ranked = [c for c in ranked if _holds_title(c.text, passages, deputies_named)]
         asked_edition = edition(question, language)
