@@ -11,7 +11,16 @@ from __future__ import annotations
 import pytest
 from news_pages import index_pages
 
-from rag.answering.question import asked_alternatives, names_title, office_of_another_place, place_tiers
+from rag.answering.question import (
+    asked_alternatives,
+    asked_counted,
+    counted_before,
+    names_people,
+    names_title,
+    office_of_another_place,
+    place_tiers,
+    sibling_nouns,
+)
 
 
 @pytest.mark.parametrize(
@@ -88,6 +97,43 @@ def test_chinese_written_in_an_english_question_is_searched_as_written():
     assert analyze_query("刘京说了什么？", Glossary({}), None).written == ()
 
 
+@pytest.mark.parametrize(
+    "question, noun",
+    [
+        ("宜昌市一共新建了多少个湿地公园？", "湿地公园"),
+        ("图书馆的注册读者有多少人？", "注册读者"),  # the letters before 有多少
+        ("今年新增藏书多少册？", "藏书"),
+    ],
+)
+def test_what_a_chinese_how_many_counts(question, noun):
+    assert asked_counted(question).endswith(noun)
+
+
+@pytest.mark.parametrize(
+    "asked, counted, siblings",
+    [
+        ("城乡社区社工室", "全区已建成社工站", True),  # a station is not a room
+        ("乡镇（街道）社工站", "已建成社工站", False),  # the same thing, written shorter
+        ("湿地公园", "新建湿地公园", False),
+        ("年度传输费是", "每年固定的传输费为", False),  # 是 / 为 are no part of the noun
+        ("人数突增到了", "人数突增至", False),
+    ],
+)
+def test_two_kinds_of_one_thing(asked, counted, siblings):
+    assert sibling_nouns(asked, counted) is siblings
+
+
+def test_the_noun_written_before_a_number():
+    text = "全市共建成乡镇（街道）社工站75个、村（社区）社工室150个，派驻社工300余名。"
+    assert counted_before(text, text.index("150")) == "社工室"
+    assert counted_before(text, text.index("75")) == "社工站"
+
+
+@pytest.mark.parametrize("noun, people", [("社工室", False), ("湿地公园", False), ("社会工作者", True), ("志愿者", True), ("社工", True), ("人才", True)])
+def test_nouns_of_people(noun, people):
+    assert names_people(noun) is people
+
+
 # --------------------------------------------------------------------------- end to end
 PAGES = {
     "river_cleanup.txt": "# 湖北推进长江岸线整治\n\n"
@@ -96,7 +142,7 @@ PAGES = {
     + "\n\n调研组充分肯定了宜昌市的整治成效。宜昌市共清理岸线42公里、拆除违建码头17座、新建湿地公园5个。\n",
     "reading_week.txt": "# 市图书馆举办阅读周\n\n"
     "4月23日，市图书馆第五届阅读周开幕，馆长赵敏介绍，本届阅读周共安排讲座12场、展览3个。\n\n"
-    "图书馆今年新增藏书8.6万册，注册读者达到21万人。\n",
+    "图书馆今年新增藏书8.6万册，注册读者达到21万人。全市已建成流动服务点20个、社区分馆6个。\n",
 }
 
 
@@ -129,3 +175,10 @@ def test_the_holders_themselves_are_answered(pages, question, expected):
     answer = pages.ask(question)
     assert not answer.refused, answer.answer
     assert expected in answer.short_answer
+
+
+def test_a_count_of_another_kind_of_thing_is_refused(pages):
+    answer = pages.ask("市图书馆建成了多少个流动服务站？")  # the page counts 流动服务点, not 服务站
+    assert answer.refused, answer.answer
+    answer = pages.ask("市图书馆建成了多少个流动服务点？")
+    assert not answer.refused and "20" in answer.short_answer, answer.answer

@@ -169,6 +169,52 @@ def office_of_another_place(asked: dict[str, int], passage: str, start: int) -> 
     return all(tier >= min(asked.values()) for tier in here.values())
 
 
+# What a number counts, written right before it ("已建成社工站850个") or in the question around its
+# 多少 ("多少个社工室", "高级社会工作师有多少人"); two counted nouns differing only in their last
+# letter (社工站 / 社工室) are two kinds of thing.
+_NOUN_STOP = "？?，,。；;：:！!、的是呢吗了在有和与及"
+_ASKED_AFTER = re.compile(rf"(?:多少|几)[{MEASURE_WORDS}]?([{HAN}（）()]{{3,16}}?)(?=[{_NOUN_STOP}]|$)")
+_ASKED_BEFORE = re.compile(rf"([{HAN}（）()]{{3,16}}?)(?:有|是|为|共有|一共有|总共有|达到|达)?(?:多少|几)")
+_NOUN_BEFORE = re.compile(rf"([{HAN}]{{3,}})\s*$")
+_FUNCTION_TAIL = re.compile(r"[是为有的在了达到至共约近中里都已超过计]+$")
+_NUMBER_START = re.compile(r"[0-9０-９一二三四五六七八九十两百千]")
+
+
+def asked_counted(question: str) -> str:
+    """The words a Chinese "how many" question counts, as written around its 多少 / 几 ("" when
+    none): "多少个城乡社区社工室" -> "城乡社区社工室"."""
+    m = _ASKED_AFTER.search(question) or _ASKED_BEFORE.search(question)
+    return m.group(1) if m else ""
+
+
+def counted_before(text: str, start: int) -> str:
+    """The letters written right before the number at or after ``text[start:]`` ("全区已建成社工站" of
+    "全区已建成社工站850个"); "" when a number does not follow letters."""
+    m = _NUMBER_START.search(text, start)
+    if m is None:
+        return ""
+    run = _NOUN_BEFORE.search(text[max(0, m.start() - 20) : m.start()])
+    return run.group(1) if run else ""
+
+
+# the last letters of Chinese nouns of people (社工, 志愿者, 社会工作者, 人才, 学生, 居民, 嘉宾, 教授,
+# 妇女, 青少年, 理事, 劳模 …): generous, since a noun read as people only keeps answers
+_PEOPLE_NOUN = re.compile(r"(?:人|者|员|师|生|工|士|家|长|民|属|童|才|手|官|兵|客|友|众|队|使|宾|授|女|性|年|事|模|范"
+                          r"|子|孩|老|姐|妈|爸|父|母|儿|侣|伴|孙|夫|妻|婆|爷|奶|族|徒|匠|商|农|户)$")
+
+
+def names_people(noun: str) -> bool:
+    """Whether a Chinese noun names people (社工室 does not; 社会工作者, 志愿者, 人数 do)."""
+    return "人" in noun or bool(_PEOPLE_NOUN.search(noun))
+
+
+def sibling_nouns(asked: str, counted: str) -> bool:
+    """Whether two counted nouns name two kinds of one thing: the same but for the last letter
+    (社工站 / 社工室), function letters at their ends aside (人口是 / 人口为 are one noun)."""
+    a, b = _FUNCTION_TAIL.sub("", asked)[-3:], _FUNCTION_TAIL.sub("", counted)[-3:]
+    return len(a) == 3 and len(b) == 3 and a[:2] == b[:2] and a[2] != b[2]
+
+
 # A thing being built is not one built: "在建社工站47个" does not answer "建成了多少个"
 # ("现在建了多少家" is "now built"; "所在建筑" is where a building is)
 _BUILDING = re.compile(r"(?<![现所存])在建(?!筑)|正在建|建设中|施工中|under construction|being built", re.I)

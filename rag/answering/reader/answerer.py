@@ -73,6 +73,10 @@ from ..question import (
     deputy_spans,
     extent_kind,
     names_title,
+    names_people,
+    asked_counted,
+    counted_before,
+    sibling_nouns,
     office_of_another_place,
     place_tiers,
     negated,
@@ -95,6 +99,10 @@ _SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
 _PERSON_TIMES = frozenset({"人次"})  # visits or services counted per person, not people
 _PERSON_TIMES_ASKED = re.compile(r"人次|person[- ]times|\bvisits\b|\btimes\b", re.I)
 _CLAUSE_END = re.compile(r"[，,；;：:]")
+# the words an English "how many" counts: up to its verb or a preposition ("how many … rooms has
+# Inner Mongolia built", "how many person-times of services", "how many people from …")
+_EN_COUNTED = re.compile(r"\bhow many\s+(.+?)\s+(?:has|have|had|does|do|did|is|are|was|were|will|can|could|would|already"
+                         r"|built|in|at|of|on|from|with|by|among|across|for|under|during)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -335,6 +343,16 @@ class ReaderAnswerer(Answerer):
                     ranked = [c for c in ranked if not counts_other_than(_measured(c), family)]
                 if view.unit == "人" and not _PERSON_TIMES_ASKED.search(question):  # a head count, not "3500余人次"
                     ranked = [c for c in ranked if not counts_only(_measured(c), _PERSON_TIMES)]
+                nouns = self._counted_nouns(question, language or "zh")
+                if nouns:  # "多少个社工室": not "社工站850个"
+                    kept = [c for c in ranked if not _counts_a_sibling(nouns, c)]
+                    if len(kept) < len(ranked) and not any(_tail3(n) in c.passage.chunk.text for n in nouns for c in ranked):
+                        # the passages count another kind of the thing and never name the thing itself
+                        kept = []
+                    ranked = kept
+                if language == "en" and nouns and not view.unit and not any(names_people(n) for n in nouns):
+                    # "how many social work rooms" (社工室, the glossary says): not "近3万人"
+                    ranked = [c for c in ranked if not counts_only(_measured(c), PERSON_MEASURE_WORDS)]
             asked = _asked_places(question)
             if asked:  # "how many … does Langfang have": not Hebei's count, with Langfang in the next clause
                 ranked = [c for c in ranked if not _counted_elsewhere(asked, c)]
@@ -384,6 +402,22 @@ class ReaderAnswerer(Answerer):
             return ranked
         best = next((c for c in ranked if names_it(c) and c.confidence >= self.threshold("en")), None)
         return ranked if best is None else [best] + [c for c in ranked if c is not best]
+
+    def _counted_nouns(self, question: str, language: str) -> tuple[str, ...]:
+        """What a "how many" question counts, in Chinese: as written around its 多少 / 几, or the
+        shipped glossary's renderings of an English question's counted words ("social work rooms"
+        -> 社工室 …; curated, as in :meth:`_counted_here`)."""
+        if language != "en":
+            noun = asked_counted(question)
+            return (noun,) if noun else ()
+        m = _EN_COUNTED.search(question)
+        if m is None or self._context is None:
+            return ()
+        phrase = re.split(r"\s(?=[a-z]{2,}ed\b)", m.group(1).lower(), maxsplit=1)[0]  # "guests attended the dinner …"
+        groups, _ = self._context(question)
+        # the last term of the words counted is the thing ("village and community social work rooms")
+        named = [(phrase.rfind(g.english), g) for g in groups if g.source == "glossary" and g.english in phrase]
+        return max(named, key=lambda t: t[0])[1].chinese if named else ()
 
     def _bridged(self, question: str, passages: Sequence[Passage] = ()) -> str:
         """An English question with the Chinese forms of its terms appended (the retrieval bridge:
@@ -840,6 +874,20 @@ def _leading_clause(c: Candidate) -> str:
     """The clause that leads to the candidate, the candidate included."""
     text = c.passage.chunk.text
     return text[after_last(CLAUSE_OR_SENTENCE, text, c.start) : c.end]
+
+
+def _counts_a_sibling(nouns: Sequence[str], c: Candidate) -> bool:
+    """Whether the noun written right before the candidate's number is another kind of the thing
+    asked (社工站 for 社工室) and not the thing itself."""
+    counted = counted_before(c.passage.chunk.text, c.start)
+    if not counted:
+        return False
+    same = any(_tail3(n) == _tail3(counted) for n in nouns)
+    return not same and any(sibling_nouns(n, counted) for n in nouns)
+
+
+def _tail3(noun: str) -> str:
+    return noun[-3:]
 
 
 def _asked_places(question: str) -> frozenset[str]:
