@@ -45,10 +45,9 @@ def analyze_query(question: str, glossary: "Glossary", vocabulary: "Vocabulary |
         chinese = dict.fromkeys(f for g in groups if g.source != "literal" for f in g.chinese[:2])
         if chinese:
             dense = f"{question} {' '.join(chinese)}"
+    written = tuple(dict.fromkeys(r for r in HAN_RUN.findall(question) if len(r) > 1)) if language == "en" else ()
     return QueryAnalysis(question=question, language=language, groups=groups, lexical_query=lexical, dense_query=dense,
-                         names=_proper_names(question, groups) if language == "en" else (),
-                       written=tuple(dict.fromkeys(r for r in HAN_RUN.findall(question) if len(r) > 1))
-                       if language == "en" else ())
+                         names=_proper_names(question, groups) if language == "en" else (), written=written)
 
 
 def _proper_names(question: str, groups: tuple[TermGroup, ...]) -> tuple[tuple[str, ...], ...]:

@@ -32,8 +32,11 @@ EN_STOPWORDS = {
 }
 EN_ASK_WORDS = {"people", "persons", "number", "year", "date", "day", "time", "total", "amount", "percentage", "proportion", "share", "rate", "name", "names", "many", "much", "count"}
 MEASURE_WORDS = "个家人名所篇次项条位支届期天年月日元岁座处件份场批"
-# administrative suffixes of Chinese place names, longest first
-PLACE_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "街道", "省", "市", "县", "区", "镇", "乡", "村", "州", "旗", "盟")
+# administrative suffixes of Chinese place names and their tiers: a province holds cities, a city
+# counties and districts, they towns and subdistricts, and those villages
+PLACE_TIERS = {"特别行政区": 1, "自治区": 1, "省": 1, "自治州": 2, "市": 2, "州": 2, "盟": 2,
+               "自治县": 3, "县": 3, "区": 3, "旗": 3, "街道": 4, "镇": 4, "乡": 4, "村": 5}
+PLACE_SUFFIXES = tuple(sorted(PLACE_TIERS, key=len, reverse=True))  # longest first
 _SUFFIX_ALT = "|".join(PLACE_SUFFIXES)
 _PLACE_SUFFIX = re.compile(rf"(?:在|于|到|赴|落户)([{HAN}]{{1,10}}?(?:{_SUFFIX_ALT}))")
 _PLACE_TAIL = re.compile(f"(?:{_SUFFIX_ALT})$")
@@ -122,10 +125,6 @@ def place_nesting(text: str) -> tuple[frozenset[str], frozenset[str]]:
 
 _SENTENCE_STOP = re.compile(r"[。！？!?\n]")
 _PARTY_COMMITTEE = re.compile("[省市县区旗]委")
-# the tier of an administrative suffix: a province holds cities, a city counties and districts,
-# they towns and subdistricts, and those villages
-_PLACE_TIERS = {"特别行政区": 1, "自治区": 1, "省": 1, "自治州": 2, "市": 2, "州": 2, "盟": 2,
-                "自治县": 3, "县": 3, "区": 3, "旗": 3, "街道": 4, "镇": 4, "乡": 4, "村": 5}
 
 
 def place_tiers(text: str) -> dict[str, int]:
@@ -143,7 +142,7 @@ def place_tiers(text: str) -> dict[str, int]:
             word += words[i + 1].word[0]  # 绍兴 + 市委, 宜昌 + 市委书记
         m = _PLACE_TAIL.search(word)
         if m and (p.flag == "ns" or word != p.word) and len(word) > len(m.group()):
-            tiers.setdefault(word[: m.start()], _PLACE_TIERS[m.group()])
+            tiers.setdefault(word[: m.start()], PLACE_TIERS[m.group()])
     return tiers
 
 
@@ -208,10 +207,16 @@ def names_people(noun: str) -> bool:
     return "人" in noun or bool(_PEOPLE_NOUN.search(noun))
 
 
+def counted_head(noun: str) -> str:
+    """The last three letters of a counted noun, function letters at its end aside ("人口是" and
+    "人口为" -> "人口"; "城乡社区社工室" -> "社工室")."""
+    return _FUNCTION_TAIL.sub("", noun)[-3:]
+
+
 def sibling_nouns(asked: str, counted: str) -> bool:
     """Whether two counted nouns name two kinds of one thing: the same but for the last letter
     (社工站 / 社工室), function letters at their ends aside (人口是 / 人口为 are one noun)."""
-    a, b = _FUNCTION_TAIL.sub("", asked)[-3:], _FUNCTION_TAIL.sub("", counted)[-3:]
+    a, b = counted_head(asked), counted_head(counted)
     return len(a) == 3 and len(b) == 3 and a[:2] == b[:2] and a[2] != b[2]
 
 

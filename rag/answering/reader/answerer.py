@@ -59,6 +59,7 @@ from ..question import (
     Order,
     _posseg,
     asked_alternatives,
+    asked_counted,
     asked_deputy_titles,
     asked_order,
     asked_titles,
@@ -69,22 +70,22 @@ from ..question import (
     asks_yes_no,
     building_stage,
     count_parts,
+    counted_before,
+    counted_head,
     counted_phrase,
     deputy_spans,
     extent_kind,
-    names_title,
     names_people,
-    asked_counted,
-    counted_before,
-    sibling_nouns,
-    office_of_another_place,
-    place_tiers,
+    names_title,
     negated,
     office_elsewhere,
+    office_of_another_place,
     parse_question,
     place_nesting,
+    place_tiers,
     places_in,
     question_kind,
+    sibling_nouns,
     title_run,
     titled_otherwise,
     without_each_request,
@@ -346,7 +347,7 @@ class ReaderAnswerer(Answerer):
                 nouns = self._counted_nouns(question, language or "zh")
                 if nouns:  # "多少个社工室": not "社工站850个"
                     kept = [c for c in ranked if not _counts_a_sibling(nouns, c)]
-                    if len(kept) < len(ranked) and not any(_tail3(n) in c.passage.chunk.text for n in nouns for c in ranked):
+                    if len(kept) < len(ranked) and not any(counted_head(n) in c.passage.chunk.text for n in nouns for c in ranked):
                         # the passages count another kind of the thing and never name the thing itself
                         kept = []
                     ranked = kept
@@ -882,12 +883,8 @@ def _counts_a_sibling(nouns: Sequence[str], c: Candidate) -> bool:
     counted = counted_before(c.passage.chunk.text, c.start)
     if not counted:
         return False
-    same = any(_tail3(n) == _tail3(counted) for n in nouns)
+    same = any(counted_head(n) == counted_head(counted) for n in nouns)
     return not same and any(sibling_nouns(n, counted) for n in nouns)
-
-
-def _tail3(noun: str) -> str:
-    return noun[-3:]
 
 
 def _asked_places(question: str) -> frozenset[str]:
