@@ -1,7 +1,7 @@
 """Whose office, and which of two is more, as this round reads them: an office of a city is no
 office of its province ("浙江省委政法委书记" is not the 绍兴市委's), a title written before a run of
 another person's titles is that person's ("会长王建国，党委书记、副会长李红"), a name the tagger takes for
-a place is still a name ("局长黄海，"), English "which is there more of: A or B" questions are weighed,
+a place is still a name ("局长黄海，"), a nominee is no winner ("推荐…参评"), English "which is there more of: A or B" questions are weighed,
 and Chinese an English question writes itself is searched for as written. Unit tests plus a real
 index of two pages on other topics (a river clean-up inspection, a library reading week); none of
 it comes from the dev set or the bundled pages."""
@@ -13,6 +13,7 @@ from news_pages import index_pages
 
 from rag.answering.question import (
     asked_alternatives,
+    award_stage,
     asked_counted,
     counted_before,
     names_people,
@@ -134,6 +135,23 @@ def test_nouns_of_people(noun, people):
     assert names_people(noun) is people
 
 
+@pytest.mark.parametrize(
+    "text, asked, stage",
+    [
+        ("河北最后有几个单位获得了中华慈善奖？", True, "won"),
+        ("How many of Hebei's nominees actually won the award?", True, "won"),
+        ("获得提名的作品有几部？", True, "nominated"),
+        ("推荐了多少个单位参评？", True, "nominated"),
+        ("一是向民政部推荐14个单位", False, "nominated"),
+        ("共有5人获奖", False, "won"),
+        ("获得提名的3部作品", False, None),  # both: neither is said for sure
+        ("会议为期两天", False, None),
+    ],
+)
+def test_a_nominee_is_not_a_winner(text, asked, stage):
+    assert award_stage(text, asked=asked) == stage
+
+
 # --------------------------------------------------------------------------- end to end
 PAGES = {
     "river_cleanup.txt": "# 湖北推进长江岸线整治\n\n"
@@ -142,7 +160,8 @@ PAGES = {
     + "\n\n调研组充分肯定了宜昌市的整治成效。宜昌市共清理岸线42公里、拆除违建码头17座、新建湿地公园5个。\n",
     "reading_week.txt": "# 市图书馆举办阅读周\n\n"
     "4月23日，市图书馆第五届阅读周开幕，馆长赵敏介绍，本届阅读周共安排讲座12场、展览3个。\n\n"
-    "图书馆今年新增藏书8.6万册，注册读者达到21万人。全市已建成流动服务点20个、社区分馆6个。\n",
+    "图书馆今年新增藏书8.6万册，注册读者达到21万人。全市已建成流动服务点20个、社区分馆6个。\n\n"
+    "此外，图书馆向省文化厅推荐3部本地作品参评第五届全省优秀读物奖。\n",
 }
 
 
@@ -175,6 +194,13 @@ def test_the_holders_themselves_are_answered(pages, question, expected):
     answer = pages.ask(question)
     assert not answer.refused, answer.answer
     assert expected in answer.short_answer
+
+
+def test_those_put_forward_are_not_the_winners(pages):
+    answer = pages.ask("最终有几部本地作品获得了第五届全省优秀读物奖？")  # the page tells only of 3 put forward
+    assert answer.refused, answer.answer
+    answer = pages.ask("图书馆推荐了几部本地作品参评第五届全省优秀读物奖？")
+    assert not answer.refused and "3" in answer.short_answer, answer.answer
 
 
 def test_a_count_of_another_kind_of_thing_is_refused(pages):

@@ -220,6 +220,27 @@ def sibling_nouns(asked: str, counted: str) -> bool:
     return len(a) == 3 and len(b) == 3 and a[:2] == b[:2] and a[2] != b[2]
 
 
+# A nominee is not a winner: "推荐14个单位和个人参评第十二届中华慈善奖" does not say how many won it
+_NOMINATED = re.compile(r"推荐|参评|提名|申报|候选|入围|\bnominat\w*|\bshortlist\w*|\brecommend\w*", re.I)
+_WON = re.compile(r"获奖|获得|荣获|获评|获颁|拿到|得奖|当选|评为|夺得|\bwin\b|\bwins\b|\bwon\b|\bawarded\b", re.I)
+_NOMINATION_ASKED = re.compile(r"获得提名|获提名|被提名|\bnominated\b", re.I)
+
+
+def award_stage(text: str, asked: bool = False) -> str | None:
+    """"won" when ``text`` speaks of winning an award or title (获得, 荣获, won), "nominated" when
+    of being put forward for one (推荐…参评, 提名, nominated), else None. A clause speaking of both
+    says neither; a question (``asked``) asking who won its nominees ("How many of the nominees
+    won") asks "won", and one asking who got a nomination (获得提名) "nominated"."""
+    if asked:
+        if _NOMINATION_ASKED.search(text):
+            return "nominated"
+        return "won" if _WON.search(text) else ("nominated" if _NOMINATED.search(text) else None)
+    nominated, won = bool(_NOMINATED.search(text)), bool(_WON.search(text))
+    if nominated != won:
+        return "nominated" if nominated else "won"
+    return None
+
+
 # A thing being built is not one built: "在建社工站47个" does not answer "建成了多少个"
 # ("现在建了多少家" is "now built"; "所在建筑" is where a building is)
 _BUILDING = re.compile(r"(?<![现所存])在建(?!筑)|正在建|建设中|施工中|under construction|being built", re.I)

@@ -68,6 +68,7 @@ from ..question import (
     asks_share,
     asks_time,
     asks_yes_no,
+    award_stage,
     building_stage,
     count_parts,
     counted_before,
@@ -313,6 +314,9 @@ class ReaderAnswerer(Answerer):
         asked_edition = edition(question, language)
         if asked_edition is not None:  # "首届…": not what a sentence tells of the third
             ranked = [c for c in ranked if not _of_another_edition(asked_edition, c)]
+        award = award_stage(question, asked=True)
+        if award is not None and not view.reason:  # "最终获奖的有几个": not the 14 put forward for it (推荐…参评)
+            ranked = [c for c in ranked if award_stage(_leading_clause(c)) in (None, award)]
         if language == "en" and view.kind in ("who", "which") and ranked and count_parts(question) == 1:
             # an English question names the person's organisation and title in words the reader
             # ties loosely to the Chinese; its bridged terms in their titles say who is meant
