@@ -16,6 +16,7 @@ from rag.answering.question import (
     award_stage,
     asked_counted,
     counted_before,
+    counted_noun_phrase,
     names_people,
     names_title,
     office_of_another_place,
@@ -128,6 +129,19 @@ def test_the_noun_written_before_a_number():
     text = "全市共建成乡镇（街道）社工站75个、村（社区）社工室150个，派驻社工300余名。"
     assert counted_before(text, text.index("150")) == "社工室"
     assert counted_before(text, text.index("75")) == "社工站"
+
+
+@pytest.mark.parametrize(
+    "question, phrase",
+    [
+        ("How many village and community social work rooms has the region built?", "village and community social work rooms"),
+        ("How many guests attended the dinner at the opening of the hall?", "guests"),  # up to the verb
+        ("How many person-times of services were delivered?", "person-times"),
+        ("What is the capital of France?", ""),
+    ],
+)
+def test_the_noun_phrase_an_english_how_many_counts(question, phrase):
+    assert counted_noun_phrase(question) == phrase
 
 
 @pytest.mark.parametrize("noun, people", [("社工室", False), ("湿地公园", False), ("社会工作者", True), ("志愿者", True), ("社工", True), ("人才", True)])

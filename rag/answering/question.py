@@ -835,6 +835,26 @@ def counted_phrase(text: str) -> str:
     return " ".join(words)
 
 
+# the end of the noun phrase an English "how many" counts: its verb or a preposition
+_COUNTED_NP_END = re.compile(
+    r"\bhow many\s+(.+?)\s+(?:has|have|had|does|do|did|is|are|was|were|will|can|could|would|already"
+    r"|built|in|at|of|on|from|with|by|among|across|for|under|during)\b",
+    re.I,
+)
+
+
+def counted_noun_phrase(text: str) -> str:
+    """The whole noun phrase an English "how many" counts, whose last term is the thing counted
+    ("How many village and community social work rooms has …" -> "village and community social
+    work rooms"; "how many guests attended the dinner …" -> "guests"; "how many person-times of
+    services" -> "person-times"). :func:`counted_phrase` stops at its first "and" or article, for
+    the words a clause must name; this one keeps them, to find the head."""
+    m = _COUNTED_NP_END.search(text)
+    if m is None:
+        return ""
+    return re.split(r"\s(?=[a-z]{2,}ed\b)", m.group(1).lower(), maxsplit=1)[0]  # up to an "-ed" verb
+
+
 def count_parts(text: str) -> int:
     """How many separate values the question asks for."""
     asks = len(re.findall(r"多少|几[个家人名所篇次项条位年天月届期]", text))

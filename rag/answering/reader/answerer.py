@@ -73,6 +73,7 @@ from ..question import (
     count_parts,
     counted_before,
     counted_head,
+    counted_noun_phrase,
     counted_phrase,
     deputy_spans,
     extent_kind,
@@ -101,10 +102,6 @@ _SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
 _PERSON_TIMES = frozenset({"人次"})  # visits or services counted per person, not people
 _PERSON_TIMES_ASKED = re.compile(r"人次|person[- ]times|\bvisits\b|\btimes\b", re.I)
 _CLAUSE_END = re.compile(r"[，,；;：:]")
-# the words an English "how many" counts: up to its verb or a preposition ("how many … rooms has
-# Inner Mongolia built", "how many person-times of services", "how many people from …")
-_EN_COUNTED = re.compile(r"\bhow many\s+(.+?)\s+(?:has|have|had|does|do|did|is|are|was|were|will|can|could|would|already"
-                         r"|built|in|at|of|on|from|with|by|among|across|for|under|during)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -415,10 +412,9 @@ class ReaderAnswerer(Answerer):
         if language != "en":
             noun = asked_counted(question)
             return (noun,) if noun else ()
-        m = _EN_COUNTED.search(question)
-        if m is None or self._context is None:
+        phrase = counted_noun_phrase(question)
+        if not phrase or self._context is None:
             return ()
-        phrase = re.split(r"\s(?=[a-z]{2,}ed\b)", m.group(1).lower(), maxsplit=1)[0]  # "guests attended the dinner …"
         groups, _ = self._context(question)
         # the last term of the words counted is the thing ("village and community social work rooms")
         named = [(phrase.rfind(g.english), g) for g in groups if g.source == "glossary" and g.english in phrase]
