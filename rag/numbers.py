@@ -297,6 +297,55 @@ def editions_in(text: str, language: str = "zh") -> frozenset[int]:
     return frozenset(ordinals_in(text, "届"))
 
 
+# A standing in a ranking: "居全省第二", "排名第一", "位列全国第3位", "第一名", "全省第一", "名列榜首";
+# "ranked second", "in first place". Not an edition (第三届), a first-of-its-kind (首家, 首位带领…) nor
+# an ordinal item (第二批).
+_STANDING_ZH = re.compile(
+    r"(?:(?:排名|排行|排|居|位居|位列|名列|跻身)(?:[全本][国省市区县州]|世界|全球|国内|省内|市内|同类|[^\s，。；、,;]{0,8}?)?"
+    r"|[全本][国省市区县州]|世界|全球|国内|省内|市内)"
+    rf"第\s*([0-9０-９]{{1,3}}|[{_CN_CHARS[:-2]}]{{1,3}})(?![届批次期轮个家项条章节年天部类场集季代号、])"
+    r"|第\s*([0-9０-９]{1,3}|[一二两三四五六七八九十]{1,3})\s*名"
+    r"|(?:居|排|位居|位列|名列)(?:[全本][国省市区县州]|世界|全球|国内)?(榜首|首位|之首)"
+)
+_STANDING_EN = re.compile(
+    r"\brank(?:ed|s|ing)?\s+(?:no\.?\s*|number\s+)?(%s|\d{1,3}(?:st|nd|rd|th)?)\b"
+    r"|\b(%s|\d{1,3}(?:st|nd|rd|th))\s+place\b" % ("|".join(_EN_ORDINALS), "|".join(_EN_ORDINALS)),
+    re.I,
+)
+
+
+def standings_in(text: str, language: str = "zh") -> frozenset[int]:
+    """The standings in a ranking ``text`` states: "通过人数…居全省第二" -> 2, "排名第一" / "名列榜首" /
+    "ranked first" -> 1. Editions (第三届), firsts of a kind (首家) and ordinal items (第二批) are none."""
+    values = set()
+    if language == "en":
+        for m in _STANDING_EN.finditer(text):
+            run = (m.group(1) or m.group(2)).lower()
+            values.add(_EN_ORDINALS.get(run) or int(re.sub(r"\D", "", run)))
+        return frozenset(values)
+    for m in _STANDING_ZH.finditer(text):
+        if m.group(3):
+            values.add(1)
+            continue
+        run = (m.group(1) or m.group(2)).translate(_FULLWIDTH)
+        value = int(run) if run.isdigit() else chinese_numeral_value(run)
+        if value is not None:
+            values.add(value)
+    return frozenset(values)
+
+
+def standing(text: str, language: str) -> int | None:
+    """The one standing a question names and does not ask for ("排第一的是哪个市" -> 1; "排第几" and
+    "what rank" ask for one: None)."""
+    if re.search(r"第几|多少名|哪一?名|\bwhat (?:rank|place|position)\b|\bwhich (?:rank|place|position)\b", text, re.I):
+        return None
+    found = standings_in(text, language)
+    if len(found) > 1:  # "湘潭…居全省第二，那全省第一是哪个市": the standing of the clause asking
+        asking = [c for c in re.split(r"[，,；;：:]", text) if re.search(r"哪|谁|什么|何|多少|\b(?:which|who|what)\b", c, re.I)]
+        found = standings_in(asking[-1], language) if asking else frozenset()
+    return next(iter(found)) if len(found) == 1 else None
+
+
 def ordinals_in(text: str, counter: str) -> list[int]:
     """The ordinals written with ``counter`` in ``text``, in order: 首站 -> 1, 第三站 -> 3, 第 14 届 -> 14."""
     pattern = rf"首{counter}|第\s*([0-9０-９]{{1,3}}|[{_CN_CHARS[:-2]}]{{1,4}})\s*{counter}"

@@ -97,6 +97,14 @@ def places_in(text: str, administrative: bool = False) -> frozenset[str]:
     return frozenset(_PLACE_TAIL.sub("", w) or w for w in words if not administrative or _PLACE_TAIL.search(w))
 
 
+def countries_in(text: str) -> frozenset[str]:
+    """The countries jieba tags in ``text`` by their Chinese names (中国, 法国, 美国: a place whose
+    name ends in 国; an English question's bridged Chinese terms included)."""
+    if not re.search(f"[{HAN}]", text):
+        return frozenset()
+    return frozenset(p.word for p in _posseg().cut(text) if p.flag == "ns" and len(p.word) >= 2 and p.word.endswith("国"))
+
+
 def place_nesting(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """The places of ``text`` (as :func:`places_in` gives them, without their suffix) that no
     place written right after them narrows, and those that one does: in "河北省保定市" or

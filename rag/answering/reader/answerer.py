@@ -44,6 +44,8 @@ from ...numbers import (
     is_calendar_date,
     is_count,
     is_ordinal,
+    standing,
+    standings_in,
     states_number,
     states_money,
     states_quantity,
@@ -71,6 +73,7 @@ from ..question import (
     award_stage,
     building_stage,
     count_parts,
+    countries_in,
     counted_before,
     counted_head,
     counted_noun_phrase,
@@ -311,6 +314,9 @@ class ReaderAnswerer(Answerer):
         asked_edition = edition(question, language)
         if asked_edition is not None:  # "首届…": not what a sentence tells of the third
             ranked = [c for c in ranked if not _of_another_edition(asked_edition, c)]
+        asked_standing = standing(question, language or "zh")
+        if asked_standing is not None:  # "排第一的是哪个市": not the city a sentence ranks second
+            ranked = [c for c in ranked if not _of_another_standing(asked_standing, c)]
         award = award_stage(question, asked=True)
         if award is not None and not view.reason:  # "最终获奖的有几个": not the 14 put forward for it (推荐…参评)
             ranked = [c for c in ranked if award_stage(_leading_clause(c)) in (None, award)]
@@ -358,6 +364,9 @@ class ReaderAnswerer(Answerer):
             asked = _asked_places(question)
             if asked:  # "how many … does Langfang have": not Hebei's count, with Langfang in the next clause
                 ranked = [c for c in ranked if not _counted_elsewhere(asked, c)]
+            countries = countries_in(question)
+            if countries:  # "法国有多少所高校…": not the 398所 of a sentence counting China's
+                ranked = [c for c in ranked if not _counted_in_another_country(countries, c)]
             stage = building_stage(question)
             if stage is not None:  # "建成了多少个": not the count of those still being built (在建), nor the reverse
                 ranked = [c for c in ranked if building_stage(_leading_clause(c)) in (None, stage)]
@@ -823,6 +832,15 @@ def _of_another_edition(asked: int, c: Candidate) -> bool:
     return bool(named) and asked not in named
 
 
+def _of_another_standing(asked: int, c: Candidate) -> bool:
+    """Whether the candidate's sentence ranks something at another standing than the one asked,
+    and at no standing asked: "在湖南排第一的是哪个市" is not answered by "湘潭市…通过人数占全市人口总数比例
+    居全省第二". A sentence ranking nothing may still tell of the first."""
+    text = c.passage.chunk.text
+    named = standings_in(text[slice(*_sentence_around(text, c.start, c.end))])
+    return bool(named) and asked not in named
+
+
 def _english_parts(question: str) -> list[str]:
     """An English question asking two counts in one sentence ("How many person-times …, and how
     many social work staff has it taken on …?") as two questions, each read on its own: the two
@@ -908,6 +926,22 @@ def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
         if named:  # the one written last (廊坊 of 廊坊市), as places_in gives it without its suffix
             here = frozenset({max(named, key=before.rfind)})
     return bool(here) and not any(h in a or a in h for h in here for a in asked)
+
+
+def _counted_in_another_country(asked: frozenset[str], c: Candidate) -> bool:
+    """Whether the clause that leads to the number names another country than the question's and
+    none of them, or, naming none, its sentence last named another before it: "中国目前已有专业社会工作者
+    160多万人，…，398所高等院校开设社会工作专业" counts China's universities, not France's. Countries
+    only: a country holds its provinces, which the place check above weighs."""
+    text = c.passage.chunk.text
+    clause = after_last(CLAUSE_OR_SENTENCE, text, c.start)
+    here = countries_in(text[clause : c.end])
+    if not here:
+        before = text[after_last(_SENTENCE_END, text, clause) : clause]
+        named = countries_in(before)
+        if named:
+            here = frozenset({max(named, key=before.rfind)})
+    return bool(here) and not (here & asked)
 
 
 _NAME_LIKE = re.compile(rf"[{HAN}·•]{{2,8}}")
