@@ -1,15 +1,16 @@
-"""A standing in a ranking and a country's count, as the reader weighs them: "排第一的是哪个市" is
-not answered by the city a sentence ranks second, and "德国有多少所职业院校" not by the count of a
-sentence telling China's. Unit tests plus a real index of two pages on other topics (a province's
-tourism figures, a Sino-German vocational-education forum); none of it comes from the dev set or
-the bundled pages."""
+"""A standing in a ranking, a country's count, a count of things and the holder of an office, as
+the reader weighs them: "排第一的是哪个市" is not answered by the city a sentence ranks second,
+"德国有多少所职业院校" not by the count of a sentence telling China's, "多少家企业" not by a head count,
+and "驻华大使叫什么名字" not by a counsellor of the 大使馆. Unit tests plus a real index of two pages on
+other topics (a province's tourism figures, a Sino-German vocational-education forum); none of it
+comes from the dev set or the bundled pages."""
 
 from __future__ import annotations
 
 import pytest
 from news_pages import index_pages
 
-from rag.answering.question import countries_in
+from rag.answering.question import asked_titles, asks_name, countries_in, names_title
 from rag.numbers import standing, standings_in
 
 
@@ -50,6 +51,15 @@ def test_the_standing_a_question_names(question, language, asked):
     assert standing(question, language) == asked
 
 
+def test_an_office_is_not_the_title_it_is_named_after():
+    assert asked_titles("德国驻华大使馆教育参赞是谁？") == set()
+    assert asked_titles("德国驻华大使叫什么名字？") == {"大使"}
+    text = "德国驻华大使馆教育参赞施密特出席论坛并致辞。"
+    assert not names_title(text, text.index("施密特"), text.index("施密特") + 3, {"大使"})
+    assert asks_name("德国驻华大使叫什么名字？") and asks_name("What is the name of the German ambassador?")
+    assert not asks_name("德国驻华大使是哪一年到任的？")
+
+
 def test_countries_a_text_names():
     assert countries_in("中德职业教育论坛上，德国代表介绍了德国的学徒制") == {"德国"}
     assert countries_in("宜昌市旅游收入居全省第二") == frozenset()
@@ -62,7 +72,9 @@ PAGES = {
     "forum.txt": "# 中德职业教育论坛举行\n\n"
     "5月10日，中德职业教育论坛在武汉举行。\n\n"
     "中国目前共有职业院校1.1万所，在校生约3000万人，每年培养毕业生约1000万名。\n\n"
-    "据介绍，德国共有约130万名学徒，学徒在企业和学校之间交替学习。\n",
+    "据介绍，德国共有约130万名学徒，学徒在企业和学校之间交替学习。\n\n"
+    "德国驻华大使馆教育参赞施密特出席论坛并致辞。德方介绍，德国参与双元制培训的企业约有40万家，"
+    "企业每年投入培训经费超过80亿欧元。据悉，全德目前约有200万职业教育从业者。\n",
 }
 
 
@@ -97,3 +109,17 @@ def test_another_countrys_count_does_not_answer(pages):
     assert not answer.refused and "1.1万" in answer.short_answer, answer.answer
     answer = pages.ask("德国有多少名学徒？")
     assert not answer.refused and "130万" in answer.short_answer, answer.answer
+
+
+def test_the_holder_of_an_office_is_not_a_counsellor_of_its_embassy(pages):
+    answer = pages.ask("德国驻华大使叫什么名字？")  # only the embassy's 教育参赞 is named
+    assert answer.refused or "施密特" not in (answer.short_answer or ""), answer.answer
+
+
+def test_a_count_of_things_is_not_a_head_count(pages):
+    answer = pages.ask("全德目前有多少家职业教育机构？")  # the page counts 200万 people in vocational education
+    assert answer.refused or "200万" not in (answer.short_answer or ""), answer.answer
+    answer = pages.ask("全德目前约有多少职业教育从业者？")
+    assert not answer.refused and "200万" in answer.short_answer, answer.answer
+    answer = pages.ask("德国参与双元制培训的企业有多少家？")
+    assert not answer.refused and "40万" in answer.short_answer, answer.answer

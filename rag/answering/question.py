@@ -439,6 +439,9 @@ OFFICE_TITLES = re.compile(
     r"(?P<full>董事长|理事长|秘书长|总经理|总裁|主席|书记|主任|总监|主编|总编|总统|总理|首相|大使|教练)"
     r"|(?P<core>[会院校部局厅处科社行团队站所馆州市县省区镇乡村]长)"
 )
+# a title followed by one of these letters names an office's organisation, not its holder (大使馆,
+# 书记处, 主席团, 校长室, 院长办公室)
+_OFFICE_OF_TITLE = frozenset("馆处团室办")
 DEPUTY_MARKERS = ("副", "代理", "助理", "前任", "原任")
 _TITLE_MODIFIERS = ("执行", "常务", "名誉", "荣誉")  # another office than the plain title
 
@@ -479,10 +482,21 @@ def asked_titles(text: str) -> set[str]:
         return out  # the Chinese of an English question is its bridged terms ("副 代表 市长" of "deputy mayor")
     for m in OFFICE_TITLES.finditer(text):
         title = m.group("full") or m.group("core")
+        if text[m.end() : m.end() + 1] in _OFFICE_OF_TITLE:  # "大使馆的参赞是谁": no 大使 asked
+            continue
         before = text[max(0, m.start() - 2) : m.start()]
         if not any(before.endswith(d) for d in DEPUTY_MARKERS):
             out.add(before + title if before in _TITLE_MODIFIERS else title)  # 执行院长: not the 院长
     return out
+
+
+_NAME_ASKED = re.compile(r"叫什么|什么名字|姓名|名字是|\bname of\b|\bwhat is (?:the )?name\b|\bnamed\b|\bcalled\b", re.I)
+
+
+def asks_name(text: str) -> bool:
+    """Whether the question asks for a name ("法国驻华大使叫什么名字", "What is the name of …"): asked
+    of a title of office, it asks for the holder, as "who" does."""
+    return bool(_NAME_ASKED.search(text))
 
 
 def asked_deputy_titles(text: str) -> set[str]:
@@ -721,6 +735,8 @@ def names_title(passage: str, start: int, end: int, titles: set[str]) -> bool:
     for title in titles:
         for m in re.finditer(re.escape(title), sentence):
             if any(sentence[: m.start()].endswith(d) for d in DEPUTY_MARKERS):
+                continue
+            if sentence[m.end() : m.end() + 1] in _OFFICE_OF_TITLE:  # "大使馆公使衔参赞白美燕": no 大使
                 continue
             after = sentence[m.end() :].lstrip()
             if person and after.startswith(person):

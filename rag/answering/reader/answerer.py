@@ -66,6 +66,7 @@ from ..question import (
     asked_order,
     asked_titles,
     asks_count,
+    asks_name,
     asks_rank,
     asks_share,
     asks_time,
@@ -300,7 +301,7 @@ class ReaderAnswerer(Answerer):
         if titles:  # "who is the 总裁": not the 副总裁 the passage names
             deputies = {p.chunk.chunk_id: deputy_spans(p.chunk.text, titles) for p in passages}
             ranked = [c for c in ranked if not any(c.start < b and a < c.end for a, b in deputies[c.passage.chunk.chunk_id])]
-            if view.kind == "who":  # nor someone no sentence names with the office (党委书记 for a 校长)
+            if view.kind == "who" or asks_name(question):  # nor someone no sentence names with the office (党委书记 for a 校长)
                 ranked = [c for c in ranked if _holds_title(c.text, passages, titles)]
                 # nor the holder of that office in another organisation (a bureau's 党委书记 for the city's)
                 ranked = [c for c in ranked if not office_elsewhere(question, c.passage.chunk.text, c.start, c.end, titles)
@@ -349,6 +350,9 @@ class ReaderAnswerer(Answerer):
                 family = next((f for f in (PERSON_MEASURE_WORDS, DURATION_MEASURE_WORDS) if view.unit in f), None)
                 if family is not None:
                     ranked = [c for c in ranked if not counts_other_than(_measured(c), family)]
+                if language == "zh" and _counts_things(question, view.unit):
+                    # "多少家社会工作服务机构": not "超过130万" of "超过130万社会工作者" (people)
+                    ranked = [c for c in ranked if not _counts_people(c)]
                 if view.unit == "人" and not _PERSON_TIMES_ASKED.search(question):  # a head count, not "3500余人次"
                     ranked = [c for c in ranked if not counts_only(_measured(c), _PERSON_TIMES)]
                 nouns = self._counted_nouns(question, language or "zh")
@@ -975,6 +979,35 @@ def _stop_number(text: str, start: int) -> int | None:
     head = text[max(0, start - 24) : start]
     stops = ordinals_in(head[after_last(_SENTENCE_END, head, len(head)) :], "站")
     return stops[-1] if stops else None
+
+
+def _counts_things(question: str, unit: str) -> bool:
+    """Whether a Chinese "how many" question counts things other than people, by its measure word
+    ("多少家…机构", "几所学校") and the noun it counts (not "几个孩子", "几个人"): a head count does not
+    answer it."""
+    if not unit or unit in PERSON_MEASURE_WORDS or unit in DURATION_MEASURE_WORDS or unit in _SHARE_UNITS or unit == "元":
+        return False
+    noun = asked_counted(question)
+    return bool(noun) and not names_people(noun) and not re.search(r"(?:多少|几)[个位名]?人", question)
+
+
+def _counts_people(c: Candidate) -> bool:
+    """Whether the candidate's number counts people: by its measure word ("近200名", "160多万人"), or,
+    having none, by the nouns written right after it ("超过130万社会工作者")."""
+    measured = _measured(c)
+    if counts_only(measured, PERSON_MEASURE_WORDS):
+        return True
+    numbers = [m for m in extract_numbers(measured) if not m.is_year]
+    if not numbers or numbers[-1].unit:
+        return False
+    text = c.passage.chunk.text
+    after = c.start + numbers[-1].end  # the nouns after the last number, in the cut or after it
+    nouns = []
+    for p in _posseg().cut(text[after : after + 12]):
+        if not (p.flag.startswith("n") or p.flag == "vn"):  # 职业(n) 教育(vn) 从业者(n)
+            break
+        nouns.append(p.word)
+    return bool(nouns) and names_people("".join(nouns))
 
 
 def _measured(c: Candidate) -> str:
