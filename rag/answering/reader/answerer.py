@@ -121,6 +121,7 @@ class Candidate:
     sentence: bool = False  # the whole sentence around proposed spans (why / how questions)
 
 
+_LIST_MARKS = frozenset("、，,；;")  # between the items of a list of labelled values
 _SHARE_UNITS = frozenset({"%"})  # what a share states ("83%", "百分之九十"): no count of things
 
 
@@ -264,11 +265,15 @@ class ReaderAnswerer(Answerer):
         titles = asked_titles(question)
         deputies_named = asked_deputy_titles(question)
         person = view.kind == "who" or bool(titles) or bool(deputies_named)
+        # English questions only: the Chinese ranker weighs the words around each cut itself
+        labelled = language == "en" and view.kind == "number" and count_parts(question) == 1
         pooled: dict[str, Candidate] = {}
         for c, p in zip(choices, probs):
             text = passages[c.passage_index].chunk.text
             a, b = _with_range(text, *_with_day(text, *_with_unit(text, *clean_span(text, c.start_char, c.end_char))))
             a = _with_qualifier(text, a, b)
+            if labelled:  # "100元、社会工作师200元、高级社会工作师400元": the value of the label asked
+                a, b = _labelled_value(text, a, b, question)
             if person:  # "康" or "建康" of "副市长顾建康": the whole name after the title
                 a = _name_start(text, a, b)
             if b <= a:
@@ -376,6 +381,8 @@ class ReaderAnswerer(Answerer):
                 ranked = [c for c in ranked if building_stage(_leading_clause(c)) in (None, stage)]
             if language == "en" and not view.unit and count_parts(question) == 1:
                 ranked = self._counted_here(question, ranked)
+            if language == "en" and count_parts(question) == 1 and not counted_phrase(question):
+                ranked = self._labelled_here(question, ranked)  # "how much do senior social workers get"
         return ranked
 
     def reading(self, question: str, passages: Sequence[Passage], spans: int) -> list[tuple[Window, list[SpanChoice], float]]:
@@ -416,6 +423,33 @@ class ReaderAnswerer(Answerer):
         if names_it(ranked[0]):
             return ranked
         best = next((c for c in ranked if names_it(c) and c.confidence >= self.threshold("en")), None)
+        return ranked if best is None else [best] + [c for c in ranked if c is not best]
+
+    def _labelled_here(self, question: str, ranked: list[Candidate]) -> list[Candidate]:
+        """An English question asking the value of one thing of a list ("how much do senior social
+        workers get") is answered with the value the passage writes right after that thing's name
+        ("高级社会工作师400元"), when one passes the threshold. The glossary's renderings of the
+        question's words choose, as in :meth:`_counted_here`; nothing is refused for it."""
+        if not ranked or self._context is None:
+            return ranked
+        groups, _ = self._context(question)
+        forms = {f for g in groups if g.source == "glossary" for f in g.chinese if letters(f) >= 3}
+        if not forms:
+            return ranked
+
+        def labelled(c: Candidate) -> bool:  # "、高级社会工作师400元": a value of a list, named as asked
+            values = [m for m in extract_numbers(c.text) if not m.is_year]
+            if len(values) != 1 or values[0].start > 1:
+                return False
+            text = c.passage.chunk.text
+            label = next((f for f in forms if text[: c.start].endswith(f)), None)
+            if label is None:
+                return False
+            return text[c.start - len(label) - 1 : c.start - len(label)] in _LIST_MARKS or text[c.end : c.end + 1] in _LIST_MARKS
+
+        if labelled(ranked[0]):
+            return ranked
+        best = next((c for c in ranked if labelled(c) and c.confidence >= self.threshold("en")), None)
         return ranked if best is None else [best] + [c for c in ranked if c is not best]
 
     def _counted_nouns(self, question: str, language: str) -> tuple[str, ...]:
@@ -529,8 +563,11 @@ class ReaderAnswerer(Answerer):
             return self._yes_no(question, parts[0], language, per_part[0])
         if len(parts) == 1:
             best = per_part[0][0]
-            extra = self._more_values(parts[0], best, per_part[0])
-            if not extra and not best.sentence:  # "建于1988年" rather than "1988年" (extent.ClauseRule)
+            item = _list_item(parts[0], best, language)  # "高级社会工作师400元" of the list holding the best
+            extra = [] if item is not None else self._more_values(parts[0], best, per_part[0])
+            if item is not None:
+                best = item
+            elif not extra and not best.sentence:  # "建于1988年" rather than "1988年" (extent.ClauseRule)
                 best = self._in_clause(best, extent_kind(parts[0], language))
             found = sorted([(c, c.confidence) for c in [best, *extra]], key=lambda f: f[0].start)
             part_confidence = [best.confidence]
@@ -538,6 +575,7 @@ class ReaderAnswerer(Answerer):
             # each part asks for a different value: the spans, one per part and none shared, with
             # the highest total confidence (each part's best when no such choice exists)
             chosen = _distinct_choice(per_part) or {i: cands[0] for i, cands in enumerate(per_part)}
+            chosen = {i: _list_item(parts[i], c, language) or c for i, c in chosen.items()}
             found = [(chosen[i], chosen[i].confidence) for i in range(len(parts))]
             part_confidence = [c.confidence for c, _ in found]
         confidence = min(part_confidence)  # extra values ride on the best one's confidence
@@ -877,10 +915,15 @@ def _sentences(pooled: dict[str, Candidate]) -> list[Candidate]:
 
 
 def _distinct_choice(per_part: list[list[Candidate]], top: int = 8) -> dict[int, Candidate] | None:
-    """One candidate per part, no two of them overlapping, maximising the summed confidence
+    """One candidate per part, no two of them overlapping: each part's first when none of those
+    overlap (its order may put a candidate that names what the part asks before a more confident
+    one: :meth:`ReaderAnswerer._labelled_here`), else those maximising the summed confidence
     (over each part's ``top`` candidates; up to four parts)."""
     from itertools import combinations, product
 
+    firsts = tuple(cands[0] for cands in per_part if cands)
+    if len(firsts) == len(per_part) and not any(_overlaps(a, b) for a, b in combinations(firsts, 2)):
+        return dict(enumerate(firsts))
     if len(per_part) > 4:
         return None
     best: tuple[float, tuple[Candidate, ...]] | None = None
@@ -1008,6 +1051,64 @@ def _counts_people(c: Candidate) -> bool:
             break
         nouns.append(p.word)
     return bool(nouns) and names_people("".join(nouns))
+
+
+def _list_item(question: str, c: Candidate, language: str) -> Candidate | None:
+    """The value of the list of labelled values holding ``c`` that the question's label picks, when
+    that is not ``c`` itself: "三等奖的奖金是多少" read as "一等奖5000元、二等奖3000元" of "一等奖5000元、
+    二等奖3000元、三等奖1000元" is answered "1000元". The list is the clause holding the candidate, its
+    items parted by 、, each with one number, all of one unit; the label of each is the run of letters before its
+    number, and the longest end of a label the question writes (at least 3 letters, the question's
+    bridged Chinese included) must belong to one item alone. None for other questions and cuts."""
+    if c.sentence or count_parts(question) != 1 or question_kind(question, language) != "number":
+        return None
+    text = c.passage.chunk.text
+    lo = after_last(CLAUSE_OR_SENTENCE, text, c.start)
+    hi = CLAUSE_OR_SENTENCE.search(text, c.end)
+    clause = text[lo : hi.start() if hi else len(text)]
+    items, units, at = [], set(), lo
+    for piece in clause.split("、"):
+        values = [m for m in extract_numbers(piece) if not m.is_year]
+        run = re.search(f"[{HAN}]{{3,16}}$", piece[: values[0].start]) if len(values) == 1 else None
+        if run is None:
+            return None
+        label = run.group(0)
+        named = max((len(label) - i for i in range(len(label) - 2) if label[i:] in question), default=0)
+        items.append((named, at + values[0].start, at + values[0].end))
+        units.add(values[0].unit)
+        at += len(piece) + 1
+    if len(items) < 2 or len(units) > 1:  # values of one kind ("100元、…400元"), not "2%…、…1150余万元"
+        return None
+    best = max(n for n, _, _ in items)
+    if best < 3 or [n for n, _, _ in items].count(best) > 1:
+        return None
+    _, a, b = next(t for t in items if t[0] == best)
+    if (a, b) == (c.start, c.end):
+        return None
+    return replace(c, start=a, end=b, text=text[a:b])
+
+
+def _labelled_value(text: str, start: int, end: int, question: str) -> tuple[int, int]:
+    """The one value of a list of labelled values that the question's label picks: of "助理社会工作师
+    100元、社会工作师200元、高级社会工作师400元", asked of "高级社会工作师", the "400元" (each value's label is
+    the run of letters right before it; the longest end of a label that the question writes, at
+    least 3 letters, must belong to one value alone). Any other cut is kept as it is."""
+    values = [m for m in extract_numbers(text[start:end]) if not m.is_year]
+    if len(values) < 2:
+        return start, end
+    named = []
+    for m in values:
+        at = start + m.start
+        run = re.search(f"[{HAN}]{{2,16}}$", text[max(0, at - 16) : at])
+        if run is None:
+            return start, end
+        label = run.group(0)
+        named.append(max((len(label) - i for i in range(len(label) - 2) if label[i:] in question), default=0))
+    best = max(named)
+    if best < 3 or named.count(best) > 1:
+        return start, end
+    m = values[named.index(best)]
+    return start + m.start, start + m.end
 
 
 def _measured(c: Candidate) -> str:
