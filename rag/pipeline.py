@@ -418,6 +418,8 @@ class Pipeline:
             dense_weight=s.dense_weight,
             lexical_weight=s.lexical_weight,
             en_lexical_weight=s.en_lexical_weight,
+            en_glossed_share=s.en_glossed_share,
+            en_glossed_lexical_weight=s.en_glossed_lexical_weight,
         )
         return HybridRetriever(self.store(), self.backend, config)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .crosslingual import TermGroup, bridge_query, expand_for_bm25
+from .glossary import english_words
 from .language import HAN_RUN, detect_language
 from .lexical import analyze
 from .models import Passage
@@ -31,6 +32,8 @@ class QueryAnalysis:
     names: tuple[tuple[str, ...], ...] = ()
     #: Chinese an English question writes itself ("Liu Jing (刘京)", "(五社联动)")
     written: tuple[str, ...] = ()
+    #: the share of an English question's words the curated glossary renders (0 for Chinese)
+    glossed: float = 0.0
 
 
 def analyze_query(question: str, glossary: "Glossary", vocabulary: "Vocabulary | None") -> QueryAnalysis:
@@ -47,7 +50,16 @@ def analyze_query(question: str, glossary: "Glossary", vocabulary: "Vocabulary |
             dense = f"{question} {' '.join(chinese)}"
     written = tuple(dict.fromkeys(r for r in HAN_RUN.findall(question) if len(r) > 1)) if language == "en" else ()
     return QueryAnalysis(question=question, language=language, groups=groups, lexical_query=lexical, dense_query=dense,
-                         names=_proper_names(question, groups) if language == "en" else (), written=written)
+                         names=_proper_names(question, groups) if language == "en" else (), written=written,
+                         glossed=_glossed_share(question, groups) if language == "en" else 0.0)
+
+
+def _glossed_share(question: str, groups: tuple[TermGroup, ...]) -> float:
+    """The share of an English question's words that the glossary's terms cover ("How many social
+    work stations has Dingxi built?": "how many" and "social work stations", 5 of 8)."""
+    words = len(english_words(question))
+    covered = sum(len(g.english.split()) for g in groups if g.source == "glossary")
+    return min(1.0, covered / words) if words else 0.0
 
 
 def _proper_names(question: str, groups: tuple[TermGroup, ...]) -> tuple[tuple[str, ...], ...]:
@@ -67,8 +79,12 @@ class RetrievalConfig:
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     # BM25 of an English question searches Chinese words the bridge guessed for it (dictionary,
-    # pinyin): weaker evidence than the cross-lingual encoder's, so it weighs less in the fusion.
+    # pinyin): weaker evidence than the cross-lingual encoder's, so it weighs less in the fusion ...
     en_lexical_weight: float = 0.1
+    # ... unless the curated glossary renders at least this share of the question's words: its
+    # terms are then as sure a clue as a Chinese question's own words (`python -m eval.retrieval_fit`)
+    en_glossed_share: float = 0.3
+    en_glossed_lexical_weight: float = 1.0
 
 
 class HybridRetriever:
@@ -95,7 +111,10 @@ class HybridRetriever:
             dense = self.store.search_dense(vector, n)
         if cfg.method in ("hybrid", "lexical"):
             lexical = self.store.search_lexical(analyze(query.lexical_query), n)
-        lexical_weight = cfg.en_lexical_weight if query.language == "en" else cfg.lexical_weight
+        lexical_weight = cfg.lexical_weight
+        if query.language == "en":
+            glossed = query.glossed >= cfg.en_glossed_share
+            lexical_weight = cfg.en_glossed_lexical_weight if glossed else cfg.en_lexical_weight
         passages = self._fuse(dense, lexical, k, lexical_weight)
         if query.names and not any(self._names_all(p, query.names) for p in passages):
             # an English question about Dingxi whose other words rank other places' passages first:

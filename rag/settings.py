@@ -49,6 +49,8 @@ class Settings:
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     en_lexical_weight: float = 0.1  # the BM25 side's weight for English questions (bridged terms)
+    en_glossed_share: float = 0.3  # ... unless the glossary renders this share of the question's words,
+    en_glossed_lexical_weight: float = 1.0  # ... when it weighs this much (rag.retrieval.RetrievalConfig)
     retrieval: str = "hybrid"  # hybrid | dense | lexical
     llm_base_url: str | None = None
     llm_model: str | None = None
@@ -88,7 +90,9 @@ class Settings:
             raise InputError(f"embed_batch={self.embed_batch} (--batch, RAG_EMBED_BATCH) is out of range: use 1..1024.")
         if self.merge_factor < 0 or self.merge_factor == 1:
             raise InputError(f"merge_factor={self.merge_factor} is out of range: use 0 (never merge) or 2 and up.")
-        for name in ("dense_weight", "lexical_weight", "en_lexical_weight"):
+        if not 0.0 <= self.en_glossed_share <= 1.0:
+            raise InputError(f"en_glossed_share={self.en_glossed_share} is out of range: use 0..1 (a share of the question's words).")
+        for name in ("dense_weight", "lexical_weight", "en_lexical_weight", "en_glossed_lexical_weight"):
             if not 0.0 <= getattr(self, name) <= 100.0:
                 raise InputError(f"{name}={getattr(self, name)} is out of range: use 0..100 (a weight in the rank fusion).")
         if not 1 <= self.k <= 50:

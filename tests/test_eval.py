@@ -308,3 +308,14 @@ def test_the_fresh_question_sets_hold_their_evidence_in_the_bundled_pages(name):
     for item in items:
         if item.answerable:
             assert squash(item.evidence) in pages[item.doc], item.id
+
+
+def test_the_retrieval_fit_weighs_each_corpus_alike_and_names_a_missing_dataset(tmp_path, capsys):
+    from eval.retrieval_fit import main, score
+
+    rule, other = (0.3, 1.0), (0.0, 0.1)
+    bench = [{rule: 1, other: 5}] * 10  # one benchmark of ten questions
+    pages = [{rule: 5, other: 1}]  # and one set of one question
+    assert score([bench, pages], rule) == (0.5, 0.5) and score([bench, pages], other) == (0.5, 0.5)
+    assert main(["--home", str(tmp_path), "--dataset", str(tmp_path / "nope.jsonl")]) == 2
+    assert "nope.jsonl" in capsys.readouterr().err

@@ -128,8 +128,10 @@ def test_metadata_carries_fused_score_dense_similarity_and_ranks(pipeline):
         assert isinstance(doc, Document) and doc.id == meta["chunk_id"]
         assert meta["dense_rank"] is not None or meta["bm25_rank"] is not None
         # the fused score is exactly the weighted sum of the reciprocal ranks it came from (an
-        # English question's BM25 side, over bridged terms, weighs en_lexical_weight)
-        weights = (1.0, pipeline.settings.en_lexical_weight)
+        # English question's BM25 side, over bridged terms, weighs en_lexical_weight, or
+        # en_glossed_lexical_weight when the glossary renders enough of the question)
+        glossed = pipeline.analyze(QUESTION_EN).glossed >= pipeline.settings.en_glossed_share
+        weights = (1.0, pipeline.settings.en_glossed_lexical_weight if glossed else pipeline.settings.en_lexical_weight)
         ranks = (meta["dense_rank"], meta["bm25_rank"])
         expected = sum(w / (60 + r) for w, r in zip(weights, ranks) if r is not None)
         assert meta["score"] == pytest.approx(expected)

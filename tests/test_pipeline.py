@@ -98,6 +98,23 @@ def test_bad_files_are_skipped_with_a_warning(home_copy, tmp_path):
     assert "850" in p.ask("内蒙古已建成多少个社工站？").answer
 
 
+def test_an_english_question_the_glossary_renders_weighs_bm25_as_a_chinese_one(pipeline):
+    """Bridged terms are a sure clue when the curated glossary renders most of the question, a loose
+    one when dictionary and pinyin guesses stand in: the first weighs en_glossed_lexical_weight."""
+    from rag.retrieval import HybridRetriever, RetrievalConfig
+
+    store, backend = pipeline.store(), pipeline.backend
+    glossed = pipeline.analyze("How many social work stations have been built?")
+    loose = pipeline.analyze("Which quarterback threw the most touchdowns in the final game?")
+    assert glossed.glossed >= 0.3 > loose.glossed
+    rows = lambda ps: [(p.chunk.source, p.chunk.start) for p in ps]  # noqa: E731
+    dense = rows(HybridRetriever(store, backend, RetrievalConfig(method="dense")).retrieve(glossed, 5))
+    only_glossed = RetrievalConfig(en_lexical_weight=1.0, en_glossed_lexical_weight=0.0)
+    assert rows(HybridRetriever(store, backend, only_glossed).retrieve(glossed, 5)) == dense
+    assert rows(HybridRetriever(store, backend, RetrievalConfig(en_glossed_share=1.01)).retrieve(glossed, 5)) != rows(
+        HybridRetriever(store, backend, RetrievalConfig(en_glossed_share=0.0)).retrieve(glossed, 5))
+
+
 def test_settings_mismatch_names_the_rebuild(home_copy):
     p = Pipeline(load_settings({"home": home_copy, "chunk_tokens": 100}, environ={}))
     with pytest.raises(IndexMismatchError, match="rag ingest --rebuild"):
@@ -115,8 +132,8 @@ def test_an_english_questions_bm25_side_weighs_only_what_en_lexical_weight_says(
     assert analysis.language == "en"
     rows = lambda ps: [(p.chunk.source, p.chunk.start) for p in ps]  # noqa: E731
     dense = HybridRetriever(store, backend, RetrievalConfig(method="dense")).retrieve(analysis, 5)
-    no_bm25 = HybridRetriever(store, backend, RetrievalConfig(en_lexical_weight=0.0)).retrieve(analysis, 5)
-    assert rows(no_bm25) == rows(dense)
+    no_bm25 = HybridRetriever(store, backend, RetrievalConfig(en_lexical_weight=0.0, en_glossed_lexical_weight=0.0))
+    assert rows(no_bm25.retrieve(analysis, 5)) == rows(dense)
     # the weight is the English one only: a Chinese question still fuses both sides
     zh = pipeline.analyze("内蒙古已建成多少个社工站？")
     fused = HybridRetriever(store, backend, RetrievalConfig(en_lexical_weight=0.0)).retrieve(zh, 5)

@@ -41,6 +41,13 @@ def test_bad_config_file_is_reported(tmp_path):
         load_settings({"home": tmp_path}, environ={})
 
 
+def test_the_glossed_weight_and_share_are_read_from_the_environment_and_checked(tmp_path):
+    s = load_settings({"home": tmp_path}, environ={"RAG_EN_GLOSSED_SHARE": "0.5", "RAG_EN_GLOSSED_LEXICAL_WEIGHT": "2"})
+    assert (s.en_glossed_share, s.en_glossed_lexical_weight) == (0.5, 2.0)
+    with pytest.raises(InputError, match=r"en_glossed_share=1\.5 is out of range: use 0\.\.1"):
+        load_settings({"home": tmp_path}, environ={"RAG_EN_GLOSSED_SHARE": "1.5"})
+
+
 def test_english_lexical_weight_is_read_from_the_environment_and_checked(tmp_path):
     s = load_settings({"home": tmp_path}, environ={"RAG_EN_LEXICAL_WEIGHT": "0.5"})
     assert s.en_lexical_weight == 0.5 and s.lexical_weight == 1.0
