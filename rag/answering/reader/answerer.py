@@ -272,7 +272,7 @@ class ReaderAnswerer(Answerer):
             text = passages[c.passage_index].chunk.text
             a, b = _with_range(text, *_with_day(text, *_with_unit(text, *clean_span(text, c.start_char, c.end_char))))
             a = _with_qualifier(text, a, b)
-            if labelled:  # "100元、社会工作师200元、高级社会工作师400元": the value of the label asked
+            if labelled and any(ch in _LIST_MARKS for ch in text[a:b]):  # "100元、社会工作师200元、高级社会工作师400元": the value of the label asked
                 a, b = _labelled_value(text, a, b, question)
             if person:  # "康" or "建康" of "副市长顾建康": the whole name after the title
                 a = _name_start(text, a, b)
@@ -449,7 +449,7 @@ class ReaderAnswerer(Answerer):
 
         if labelled(ranked[0]):
             return ranked
-        best = next((c for c in ranked if labelled(c) and c.confidence >= self.threshold("en")), None)
+        best = next((c for c in ranked if c.confidence >= self.threshold("en") and labelled(c)), None)
         return ranked if best is None else [best] + [c for c in ranked if c is not best]
 
     def _counted_nouns(self, question: str, language: str) -> tuple[str, ...]:
