@@ -869,17 +869,21 @@ def _of_another_edition(asked: int, c: Candidate) -> bool:
     and not of that one: "首届…在哪个城市举办" is not answered by "第三届…在云南昆明召开", nor "第33届超级碗
     冠军" by "击败了第49届超级碗卫冕冠军新英格兰爱国者队". A sentence naming no edition may still tell of
     the one asked (超级碗50)."""
-    text = c.passage.chunk.text
-    named = editions_in(text[slice(*_sentence_around(text, c.start, c.end))])
-    return bool(named) and asked not in named
+    return _sentence_names_another(asked, c, editions_in)
 
 
 def _of_another_standing(asked: int, c: Candidate) -> bool:
     """Whether the candidate's sentence ranks something at another standing than the one asked,
     and at no standing asked: "在湖南排第一的是哪个市" is not answered by "湘潭市…通过人数占全市人口总数比例
     居全省第二". A sentence ranking nothing may still tell of the first."""
+    return _sentence_names_another(asked, c, standings_in)
+
+
+def _sentence_names_another(asked: int, c: Candidate, named_in: Callable[[str], frozenset[int]]) -> bool:
+    """Whether the candidate's sentence names some ordinal of the kind ``named_in`` reads and not
+    the one asked."""
     text = c.passage.chunk.text
-    named = standings_in(text[slice(*_sentence_around(text, c.start, c.end))])
+    named = named_in(text[slice(*_sentence_around(text, c.start, c.end))])
     return bool(named) and asked not in named
 
 
@@ -964,15 +968,23 @@ def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
     the question's, and none of the question's: "目前河北省建成社工站1435家" counts Hebei's, not
     Langfang's. A clause naming no place counts in the place its sentence last named before it:
     "定西市民政系统……，在建社工站47个" is Dingxi's count, not Gansu's."""
+    here = _named_for(c, lambda t: places_in(t, administrative=True))
+    return bool(here) and not any(h in a or a in h for h in here for a in asked)
+
+
+def _named_for(c: Candidate, named_in: Callable[[str], frozenset[str]]) -> frozenset[str]:
+    """What ``named_in`` finds in the clause that leads to the candidate, the candidate included; in
+    a clause naming none, the one its sentence named last before it (廊坊 of 廊坊市, as places_in
+    gives it without its suffix)."""
     text = c.passage.chunk.text
     clause = after_last(CLAUSE_OR_SENTENCE, text, c.start)
-    here = places_in(text[clause : c.end], administrative=True)
+    here = named_in(text[clause : c.end])
     if not here:
         before = text[after_last(_SENTENCE_END, text, clause) : clause]
-        named = places_in(before, administrative=True)
-        if named:  # the one written last (廊坊 of 廊坊市), as places_in gives it without its suffix
+        named = named_in(before)
+        if named:
             here = frozenset({max(named, key=before.rfind)})
-    return bool(here) and not any(h in a or a in h for h in here for a in asked)
+    return here
 
 
 def _counted_in_another_country(asked: frozenset[str], c: Candidate) -> bool:
@@ -980,14 +992,7 @@ def _counted_in_another_country(asked: frozenset[str], c: Candidate) -> bool:
     none of them, or, naming none, its sentence last named another before it: "中国目前已有专业社会工作者
     160多万人，…，398所高等院校开设社会工作专业" counts China's universities, not France's. Countries
     only: a country holds its provinces, which the place check above weighs."""
-    text = c.passage.chunk.text
-    clause = after_last(CLAUSE_OR_SENTENCE, text, c.start)
-    here = countries_in(text[clause : c.end])
-    if not here:
-        before = text[after_last(_SENTENCE_END, text, clause) : clause]
-        named = countries_in(before)
-        if named:
-            here = frozenset({max(named, key=before.rfind)})
+    here = _named_for(c, countries_in)
     return bool(here) and not (here & asked)
 
 
@@ -1072,9 +1077,7 @@ def _list_item(question: str, c: Candidate, language: str) -> Candidate | None:
         run = re.search(f"[{HAN}]{{3,16}}$", piece[: values[0].start]) if len(values) == 1 else None
         if run is None:
             return None
-        label = run.group(0)
-        named = max((len(label) - i for i in range(len(label) - 2) if label[i:] in question), default=0)
-        items.append((named, at + values[0].start, at + values[0].end))
+        items.append((_label_asked(run.group(0), question), at + values[0].start, at + values[0].end))
         units.add(values[0].unit)
         at += len(piece) + 1
     if len(items) < 2 or len(units) > 1:  # values of one kind ("100元、…400元"), not "2%…、…1150余万元"
@@ -1086,6 +1089,12 @@ def _list_item(question: str, c: Candidate, language: str) -> Candidate | None:
     if (a, b) == (c.start, c.end):
         return None
     return replace(c, start=a, end=b, text=text[a:b])
+
+
+def _label_asked(label: str, question: str) -> int:
+    """How many letters of the end of ``label`` the question writes (0 when fewer than 3):
+    "按照高级社会工作师" -> 7 for a question naming 高级社会工作师, 5 for one naming only 社会工作师."""
+    return max((len(label) - i for i in range(len(label) - 2) if label[i:] in question), default=0)
 
 
 def _labelled_value(text: str, start: int, end: int, question: str) -> tuple[int, int]:
@@ -1102,8 +1111,7 @@ def _labelled_value(text: str, start: int, end: int, question: str) -> tuple[int
         run = re.search(f"[{HAN}]{{2,16}}$", text[max(0, at - 16) : at])
         if run is None:
             return start, end
-        label = run.group(0)
-        named.append(max((len(label) - i for i in range(len(label) - 2) if label[i:] in question), default=0))
+        named.append(_label_asked(run.group(0), question))
     best = max(named)
     if best < 3 or named.count(best) > 1:
         return start, end
