@@ -100,9 +100,7 @@ def places_in(text: str, administrative: bool = False) -> frozenset[str]:
 def countries_in(text: str) -> frozenset[str]:
     """The countries jieba tags in ``text`` by their Chinese names (中国, 法国, 美国: a place whose
     name ends in 国; an English question's bridged Chinese terms included)."""
-    if not re.search(f"[{HAN}]", text):
-        return frozenset()
-    return frozenset(p.word for p in _posseg().cut(text) if p.flag == "ns" and len(p.word) >= 2 and p.word.endswith("国"))
+    return frozenset(p for p in places_in(text) if len(p) >= 2 and p.endswith("国"))
 
 
 def place_nesting(text: str) -> tuple[frozenset[str], frozenset[str]]:
