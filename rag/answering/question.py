@@ -36,6 +36,8 @@ MEASURE_WORDS = "个家人名所篇次项条位支届期天年月日元岁座处
 # counties and districts, they towns and subdistricts, and those villages
 PLACE_TIERS = {"特别行政区": 1, "自治区": 1, "省": 1, "自治州": 2, "市": 2, "州": 2, "盟": 2,
                "自治县": 3, "县": 3, "区": 3, "旗": 3, "街道": 4, "镇": 4, "乡": 4, "村": 5}
+# cities written with 市 that are provinces in their own right (直辖市): tier 1, like 省
+PROVINCIAL_CITIES = frozenset({"北京", "上海", "天津", "重庆"})
 PLACE_SUFFIXES = tuple(sorted(PLACE_TIERS, key=len, reverse=True))  # longest first
 _SUFFIX_ALT = "|".join(PLACE_SUFFIXES)
 _PLACE_SUFFIX = re.compile(rf"(?:在|于|到|赴|落户)([{HAN}]{{1,10}}?(?:{_SUFFIX_ALT}))")
@@ -93,8 +95,21 @@ def places_in(text: str, administrative: bool = False) -> frozenset[str]:
     with one (河北省, not 苏木, the Mongolian word for a township that jieba also tags as a place)."""
     if not re.search(f"[{HAN}]", text):
         return frozenset()
-    words = [p.word for p in _posseg().cut(text) if p.flag == "ns"]
+    words = [p.word for p in _posseg().cut(text) if _is_place(p.word, p.flag)]
     return frozenset(_PLACE_TAIL.sub("", w) or w for w in words if not administrative or _PLACE_TAIL.search(w))
+
+
+# a city jieba's dictionary holds as a noun (保定市, 大同市, 焦作市): a name of two letters or more
+# and 市, not a kind of city (直辖市, 地级市, 省辖市, 中小城市)
+_CITY_NOUN = re.compile(f"[{HAN}]{{2,6}}(?<![级辖城])市")
+
+
+def _is_place(word: str, flag: str) -> bool:
+    """Whether jieba's word and tag name a place: tagged one, or a city it tags a noun; not a kind
+    of place it tags one (城市, 省市: one letter before the suffix)."""
+    if len(_PLACE_TAIL.sub("", word)) == 1 and _PLACE_TAIL.search(word):
+        return False
+    return flag == "ns" or (flag in ("n", "nr", "nz") and bool(_CITY_NOUN.fullmatch(word)))
 
 
 def countries_in(text: str) -> frozenset[str]:
@@ -120,7 +135,7 @@ def place_nesting(text: str) -> tuple[frozenset[str], frozenset[str]]:
         name = stem or p.word
         # narrowed by a place written right after it, with its suffix (石家庄市, not the 锡安 of 东洛锡安)
         narrows = end == start and len(stem) >= 2 and stem != p.word
-        if p.flag != "ns" and not narrows:
+        if not _is_place(p.word, p.flag) and not narrows:
             continue
         if narrows:
             outer.add(inner.pop())
@@ -135,7 +150,8 @@ _PARTY_COMMITTEE = re.compile("[省市县区旗]委")
 
 def place_tiers(text: str) -> dict[str, int]:
     """The places ``text`` writes with an administrative suffix (as :func:`places_in` gives them,
-    without it) and the suffix's tier: {"浙江": 1} for "浙江省", {"绍兴": 2} for "绍兴市"."""
+    without it) and the suffix's tier: {"浙江": 1} for "浙江省", {"绍兴": 2} for "绍兴市", {"上海": 1}
+    for "上海市" (a city that is a province)."""
     if not re.search(f"[{HAN}]", text):
         return {}
     tiers: dict[str, int] = {}
@@ -147,8 +163,10 @@ def place_tiers(text: str) -> dict[str, int]:
         elif p.flag == "ns" and i + 1 < len(words) and _PARTY_COMMITTEE.match(words[i + 1].word):
             word += words[i + 1].word[0]  # 绍兴 + 市委, 宜昌 + 市委书记
         m = _PLACE_TAIL.search(word)
-        if m and (p.flag == "ns" or word != p.word) and len(word) > len(m.group()):
-            tiers.setdefault(word[: m.start()], PLACE_TIERS[m.group()])
+        # a name before the suffix (not the 城 of 城市, 省 of 省市)
+        if m and (_is_place(p.word, p.flag) or word != p.word) and len(word) > len(m.group()) + 1:
+            stem = word[: m.start()]
+            tiers.setdefault(stem, 1 if stem in PROVINCIAL_CITIES else PLACE_TIERS[m.group()])
     return tiers
 
 
@@ -192,6 +210,31 @@ def asked_counted(question: str) -> str:
     return m.group(1) if m else ""
 
 
+# grades of a qualification or an office, written before the thing graded: 高级社会工作师, 中级职称,
+# 助理社会工作师, 首席专家
+_GRADE = re.compile(rf"(高级|中级|初级|助理|资深|首席|特级)([{HAN}]{{3,12}})")
+
+
+def asked_grade(question: str) -> tuple[str, str] | None:
+    """The grade a question writes before what it asks about, and the letters after it: "多少人具有高级
+    社会工作师职业资格" -> ("高级", "社会工作师职业资格"); None when it writes none."""
+    m = _GRADE.search(question)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def grade_dropped(grade: tuple[str, str], text: str) -> bool:
+    """Whether ``text`` names the thing a question grades without that grade: "全市具有社会工作师职业资格
+    59人" counts all the holders of the qualification, not those of "高级社会工作师"; a list naming each
+    grade ("社会工作师200元、高级社会工作师400元") does name it. The thing is the longest start (3 letters
+    or more) of the letters after the grade that ``text`` writes."""
+    prefix, rest = grade
+    flat = re.sub(r"\s+", "", text)
+    for n in range(len(rest), 2, -1):
+        if rest[:n] in flat:
+            return prefix + rest[:n] not in flat
+    return False
+
+
 def counted_before(text: str, start: int) -> str:
     """The letters written right before the number at or after ``text[start:]`` ("全区已建成社工站" of
     "全区已建成社工站850个"); "" when a number does not follow letters."""
@@ -219,11 +262,39 @@ def counted_head(noun: str) -> str:
     return _FUNCTION_TAIL.sub("", noun)[-3:]
 
 
+# the last letters that make a noun a kind of place or body (社工站, 社工室, 服务点, 指导中心, 志愿服务队):
+# two nouns differing only there name two kinds of one thing, while 服务时长 / 服务时间 are one
+_KIND_LETTERS = frozenset("站室点所队院馆会处部组团社厅局校园场厂店库心班")
+
+
 def sibling_nouns(asked: str, counted: str) -> bool:
-    """Whether two counted nouns name two kinds of one thing: the same but for the last letter
-    (社工站 / 社工室), function letters at their ends aside (人口是 / 人口为 are one noun)."""
+    """Whether two counted nouns name two kinds of one thing: the same but for the last letter,
+    a letter of a kind of place or body in both (社工站 / 社工室; not 服务时长 / 服务时间), function
+    letters at their ends aside (人口是 / 人口为 are one noun)."""
     a, b = counted_head(asked), counted_head(counted)
-    return len(a) == 3 and len(b) == 3 and a[:2] == b[:2] and a[2] != b[2]
+    return (len(a) == 3 and len(b) == 3 and a[:2] == b[:2] and a[2] != b[2]
+            and a[2] in _KIND_LETTERS and b[2] in _KIND_LETTERS)
+
+
+def _modified_noun(noun: str) -> bool:
+    """Whether jieba reads a noun as ending in a two-letter modifier (a noun, verb, adjective or
+    distinguishing word) and a two-letter noun: 持证社工, 派驻社工, 向乡镇派驻社工; not 苏格兰选民 (a
+    three-letter word before 选民), nor 占地球雨林的."""
+    words = list(_posseg().cut(noun))[-2:]
+    return (len(words) == 2 and all(len(w.word) == 2 for w in words) and words[1].flag[:1] == "n"
+            and words[0].flag[:1] in "nvabj")
+
+
+def modified_otherwise(asked: str, counted: str) -> bool:
+    """Whether the noun written before a number (``counted``) names the thing a question counts
+    (``asked``) with another modifier: "派驻社工300余名" counts the social workers sent to the
+    villages, not the "持证社工" (certified ones) asked. Both end in the same two-letter noun after a
+    two-letter modifier (:func:`_modified_noun`), the modifiers differ, and ``counted`` does not
+    write the question's."""
+    a, b = _FUNCTION_TAIL.sub("", asked), _FUNCTION_TAIL.sub("", counted)
+    if len(a) < 4 or len(b) < 4 or a[-2:] != b[-2:] or a[-4:-2] == b[-4:-2] or a[-4:-2] in b:
+        return False
+    return _modified_noun(a) and _modified_noun(b)
 
 
 # A nominee is not a winner: "推荐14个单位和个人参评第十二届中华慈善奖" does not say how many won it

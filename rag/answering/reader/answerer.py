@@ -63,6 +63,7 @@ from ..question import (
     asked_alternatives,
     asked_counted,
     asked_deputy_titles,
+    asked_grade,
     asked_order,
     asked_titles,
     asks_count,
@@ -81,6 +82,8 @@ from ..question import (
     counted_phrase,
     deputy_spans,
     extent_kind,
+    grade_dropped,
+    modified_otherwise,
     names_people,
     names_title,
     negated,
@@ -130,15 +133,18 @@ def _key(text: str) -> str:
 
 
 def _with_unit(text: str, start: int, end: int) -> tuple[int, int]:
-    """A span that ends inside a number's mention ("35" of "35人", "0.304" of "0.304平方公里") is
-    extended to the end of the mention, so the number carries its unit or measure word (not a year:
-    "2020" of "2020年9月12日" is the start of a date)."""
+    """A span that ends inside a number's mention ("35" of "35人", "0.304" of "0.304平方公里",
+    "人数突增至2000余人" of "…2000余人次", when it holds no other number) is extended to the end of the
+    mention, so the number carries its unit or measure word (not a year: "2020" of "2020年9月12日"
+    is the start of a date)."""
     from ...numbers import extract_numbers
 
     lo = max(0, start - 12)
-    for m in extract_numbers(text[lo : min(len(text), end + 12)]):
-        m_start, m_end = lo + m.start, lo + m.end
-        if m.unit and not m.is_year and m_start <= start < end < m_end:  # a year may be part of a date
+    mentions = [(lo + m.start, lo + m.end, m) for m in extract_numbers(text[lo : min(len(text), end + 12)])]
+    for m_start, m_end, m in mentions:
+        if m.unit and not m.is_year and max(m_start, start) < end < m_end:  # a year may be part of a date
+            if m_start > start and any(start <= a < m_start for a, _, _ in mentions):
+                break  # a cut over two numbers ("150余支…活动100余") is not one number's mention
             return start, m_end
     return start, end
 
@@ -345,9 +351,14 @@ class ReaderAnswerer(Answerer):
                 ranked = [c for c in ranked if not _restates(_measured(c), given)]
             if count_parts(question) == 1:  # not "how many activities, and what share of them"
                 if asks_share(question, language or "zh"):  # "what share": "63.7%", not "130万"
-                    ranked = [c for c in ranked if states_share(_measured(c))]
+                    shares = [c for c in ranked if states_share(_measured(c))]
+                    # the reader cut only the count beside it ("1435家" of "…1435家，覆盖率达到63.7%")
+                    ranked = shares or _share_beside(ranked[:1])
                 elif asks_count(question, language or "zh"):  # "how many levels": not "83%", nor "2.7亿元"
-                    ranked = [c for c in ranked if not counts_only(m := _measured(c), _SHARE_UNITS)
+                    # nor, for things counted by a measure word ("多少个乡镇社工站"), "九成乡镇"; people may
+                    # be counted by a fraction ("三分之二的人口" for "how many people died")
+                    things = bool(view.unit) and view.unit not in PERSON_MEASURE_WORDS
+                    ranked = [c for c in ranked if not (_share_only if things else _percent_only)(m := _measured(c))
                               and (view.unit == "元" or not states_money(m))]
                 elif view.unit == "元":  # "what salary", "多少元": a sum of money, not a head count
                     ranked = [c for c in ranked if states_money(_measured(c))]
@@ -368,14 +379,18 @@ class ReaderAnswerer(Answerer):
                         kept = []
                     ranked = kept
                 if language == "en" and nouns and not view.unit and not any(names_people(n) for n in nouns):
-                    # "how many social work rooms" (社工室, the glossary says): not "近3万人"
-                    ranked = [c for c in ranked if not counts_only(_measured(c), PERSON_MEASURE_WORDS)]
+                    # "how many social work rooms" (社工室, the glossary says): not "近3万人", nor
+                    # "超过130万" of "超过130万社会工作者" for "how many … organisations"
+                    ranked = [c for c in ranked if not _counts_people(c)]
             asked = _asked_places(question)
             if asked:  # "how many … does Langfang have": not Hebei's count, with Langfang in the next clause
                 ranked = [c for c in ranked if not _counted_elsewhere(asked, c)]
             countries = countries_in(question)
             if countries:  # "法国有多少所高校…": not the 398所 of a sentence counting China's
                 ranked = [c for c in ranked if not _counted_in_another_country(countries, c)]
+            grade = asked_grade(question)
+            if grade is not None:  # "多少人具有高级社会工作师资格": not the count of all 社会工作师
+                ranked = [c for c in ranked if not grade_dropped(grade, _sentence_of(c))]
             stage = building_stage(question)
             if stage is not None:  # "建成了多少个": not the count of those still being built (在建), nor the reverse
                 ranked = [c for c in ranked if building_stage(_leading_clause(c)) in (None, stage)]
@@ -867,9 +882,11 @@ def _past_echo(question: str, ranked: list[Candidate], threshold: float) -> list
 def _of_another_edition(asked: int, c: Candidate) -> bool:
     """Whether the candidate's sentence tells of another edition of a gathering than the one asked,
     and not of that one: "首届…在哪个城市举办" is not answered by "第三届…在云南昆明召开", nor "第33届超级碗
-    冠军" by "击败了第49届超级碗卫冕冠军新英格兰爱国者队". A sentence naming no edition may still tell of
-    the one asked (超级碗50)."""
-    return _sentence_names_another(asked, c, editions_in)
+    冠军" by "击败了第49届超级碗卫冕冠军新英格兰爱国者队". A sentence naming no edition tells of the one
+    its paragraph last named before it ("2023年第三届全国禁毒社会工作发展交流会在云南昆明召开。来自……的近200名…"
+    is the third's attendance, not the second's), and, its paragraph naming none, may tell of the one
+    asked (超级碗50: a paragraph before it names the 49th)."""
+    return _sentence_names_another(asked, c, editions_in, look_back=True)
 
 
 def _of_another_standing(asked: int, c: Candidate) -> bool:
@@ -879,11 +896,19 @@ def _of_another_standing(asked: int, c: Candidate) -> bool:
     return _sentence_names_another(asked, c, standings_in)
 
 
-def _sentence_names_another(asked: int, c: Candidate, named_in: Callable[[str], frozenset[int]]) -> bool:
+def _sentence_names_another(asked: int, c: Candidate, named_in: Callable[[str], frozenset[int]],
+                            look_back: bool = False) -> bool:
     """Whether the candidate's sentence names some ordinal of the kind ``named_in`` reads and not
-    the one asked."""
+    the one asked; ``look_back``: a sentence naming none, the sentence of its paragraph that last
+    named one before it."""
     text = c.passage.chunk.text
-    named = named_in(text[slice(*_sentence_around(text, c.start, c.end))])
+    start, end = _sentence_around(text, c.start, c.end)
+    named = named_in(text[start:end])
+    if look_back:
+        paragraph = text.rfind("\n", 0, start) + 1
+        earlier = [text[a:b] for a, b in split_sentences(text) if paragraph <= a and b <= start]
+        while not named and earlier:
+            named = named_in(earlier.pop())
     return bool(named) and asked not in named
 
 
@@ -947,20 +972,30 @@ def _leading_clause(c: Candidate) -> str:
 
 
 def _counts_a_sibling(nouns: Sequence[str], c: Candidate) -> bool:
-    """Whether the noun written right before the candidate's number is another kind of the thing
-    asked (社工站 for 社工室) and not the thing itself."""
-    counted = counted_before(c.passage.chunk.text, c.start)
-    if not counted:
-        return False
-    same = any(counted_head(n) == counted_head(counted) for n in nouns)
-    return not same and any(sibling_nouns(n, counted) for n in nouns)
+    """Whether the noun written right before the candidate's number (any of them, for a cut over
+    several: "150个，派驻社工300余名") is another kind of the thing asked (社工站 for 社工室, 派驻社工 for
+    持证社工) and not the thing itself."""
+    text = c.passage.chunk.text
+    starts = [c.start] + [c.start + m.start for m in extract_numbers(c.text)[1:] if not m.is_year]
+    for start in starts:
+        counted = counted_before(text, start)
+        if not counted or any(counted_head(n) == counted_head(counted) for n in nouns):
+            continue
+        if any(sibling_nouns(n, counted) or modified_otherwise(n, counted) for n in nouns):
+            return True
+    return False
 
 
 def _asked_places(question: str) -> frozenset[str]:
     """The places a question asks about: those it names, less a province written right before
-    a city of it ("河北省保定市": Baoding's count, not Hebei's)."""
+    a city of it ("河北省保定市": Baoding's count, not Hebei's), and less those of a wider tier than
+    the narrowest it writes with a suffix ("How many … has Baoding built in Hebei?", its bridged
+    terms 保定市 and 河北省: a place is named with the one holding it, not beside a smaller one)."""
     inner, outer = place_nesting(question)
-    return (places_in(question) - outer) | inner
+    asked = (places_in(question) - outer) | inner
+    tiers = place_tiers(question)
+    narrowest = max(tiers.values(), default=0)
+    return asked - {p for p, t in tiers.items() if t < narrowest} if len(asked) > 1 else asked
 
 
 def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
@@ -1129,6 +1164,42 @@ def _measured(c: Candidate) -> str:
 def _overlaps(a: Candidate, b: Candidate) -> bool:
     """Whether two candidates are the same stretch of the same passage (or share one)."""
     return a.passage.chunk.chunk_id == b.passage.chunk.chunk_id and a.start < b.end and b.start < a.end
+
+
+def _percent_only(text: str) -> bool:
+    """Whether every number ``text`` states (years aside) is a percentage ("83%", "百分之九十")."""
+    return counts_only(text, _SHARE_UNITS)
+
+
+def _share_only(text: str) -> bool:
+    """Whether ``text`` states a share ("83%", "百分之九十", "九成", "三分之一") and no count beside it."""
+    if _percent_only(text):
+        return True
+    return states_share(text) and not any(m.unit and not m.is_year for m in extract_numbers(text))
+
+
+def _share_beside(best: list[Candidate]) -> list[Candidate]:
+    """The share stated in the sentence of the best candidate, nearest to it, as a candidate of the
+    same confidence: for "what share of townships are covered", the reader may cut only the count
+    of "目前河北省建成乡镇（街道）社工站1435家，覆盖率达到63.7%". Empty when the sentence states none."""
+    if not best or best[0].sentence:
+        return []
+    c = best[0]
+    text = c.passage.chunk.text
+    start, _ = _sentence_around(text, c.start, c.end)
+    sentence = _sentence_of(c)
+    shares = [m for m in extract_numbers(sentence) if states_share(m.text)]
+    if not shares:
+        return []
+    m = min(shares, key=lambda m: min(abs(start + m.start - c.end), abs(c.start - start - m.end)))
+    a, b = start + m.start, start + m.end
+    return [replace(c, start=a, end=b, text=text[a:b], features=())]
+
+
+def _sentence_of(c: Candidate) -> str:
+    """The sentence (or sentences) holding the candidate."""
+    text = c.passage.chunk.text
+    return text[slice(*_sentence_around(text, c.start, c.end))]
 
 
 def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
