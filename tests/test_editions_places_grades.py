@@ -1,10 +1,12 @@
 """An edition named a sentence before, the smaller of two places asked, a grade of a qualification,
-a share beside a count, and English counts of things, as the reader weighs them: "第二届…有多少名选手参加"
-is not answered by the attendance of a paragraph about the third, "How many … has Datong built in
-Shanxi" not by Shanxi's count, "高级工程师有多少人" not by the count of all 工程师, and "what share …"
-gets the share of the sentence the reader found. Unit tests plus a real index of pages on other
-topics (a science contest, a province's city reading rooms, a city's engineers and nurses, French
-care homes); none of it comes from the dev set or the bundled pages."""
+a share beside a count, English counts of things, claims of all, "not just", and English questions
+asking two things, as the reader weighs them: "第二届…有多少名选手参加" is not answered by the attendance
+of a paragraph about the third, "How many … has Datong built in Shanxi" not by Shanxi's count,
+"高级工程师有多少人" not by the count of all 工程师, "what share …" gets the share of the sentence the
+reader found, "是不是全部…" is answered no by a share under 100%, "not just" is no negation, and
+"Which city …, and when …" gets both. Unit tests plus a real index of pages on other topics (a
+science contest, a province's city reading rooms, a city's engineers and nurses, French care
+homes); none of it comes from the dev set or the bundled pages."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from news_pages import index_pages
 
 from rag.answering.question import (
     asked_grade,
+    claims_all,
     grade_dropped,
     modified_otherwise,
+    negated,
     place_tiers,
     places_in,
     sibling_nouns,
@@ -61,6 +65,17 @@ def test_a_noun_modified_otherwise(asked, counted, other):
 def test_siblings_are_kinds_of_a_place_or_body():
     assert sibling_nouns("社区护理站", "社区护理室")  # two kinds of one thing
     assert not sibling_nouns("服务时长", "记录服务时间")  # one thing, two words for it
+
+
+def test_not_just_is_no_negation():
+    assert not negated("Is the contest open to pupils, not just high school students?", "en")
+    assert negated("Is the contest not open to pupils?", "en")
+
+
+def test_a_claim_of_all():
+    assert claims_all("山西省的乡镇是不是全部建成了城市书房？", "zh")
+    assert claims_all("Does every township in Shanxi have a reading room?", "en")
+    assert not claims_all("山西省城市书房覆盖率超过70%了吗？", "zh")
 
 
 def test_no_grade_asked():
@@ -158,3 +173,21 @@ def test_an_english_count_of_things_is_not_a_head_count(pages):
     assert answer.refused or "60万" not in (answer.short_answer or ""), answer.answer
     answer = pages.ask("How many elderly care institutions are there in China?")
     assert not answer.refused and "4万" in answer.short_answer, answer.answer
+
+
+def test_a_claim_of_all_against_a_share_under_all(pages):
+    answer = pages.ask("山西省的乡镇是不是全部建成了城市书房？")  # 覆盖率达到72.5%
+    assert not answer.refused and answer.answer.startswith("否"), answer.answer
+    answer = pages.ask("山西省城市书房覆盖率超过70%了吗？")
+    assert not answer.refused and answer.answer.startswith("是"), answer.answer
+
+
+def test_not_just_does_not_turn_a_yes_into_a_no(pages):
+    answer = pages.ask("Is the contest open to primary school pupils, not just high school students?")
+    assert answer.refused or answer.answer.startswith("Yes"), answer.answer
+
+
+def test_an_english_question_asking_two_things(pages):
+    answer = pages.ask("Which city hosted the third national youth science and technology innovation contest, "
+                       "and when did it open?")
+    assert not answer.refused and "合肥" in answer.short_answer and "8月2日" in answer.short_answer, answer.answer

@@ -294,9 +294,9 @@ def test_span_scoring_and_coverage_curve_from_confidence():
                                   "bundled-fresh-g.jsonl", "bundled-fresh-h.jsonl", "bundled-fresh-i.jsonl",
                                   "bundled-fresh-j.jsonl", "bundled-fresh-k.jsonl", "bundled-fresh-l.jsonl",
                                   "bundled-fresh-m.jsonl", "bundled-fresh-n.jsonl", "bundled-fresh-o.jsonl",
-                                  "bundled-fresh-p.jsonl"])
+                                  "bundled-fresh-p.jsonl", "bundled-fresh-q.jsonl", "bundled-fresh-r.jsonl"])
 def test_the_fresh_question_sets_hold_their_evidence_in_the_bundled_pages(name):
-    """The 640 questions written for the bundled pages after the dev set: both languages, near-miss
+    """The 720 questions written for the bundled pages after the dev set: both languages, near-miss
     unanswerables, and every answerable one's evidence in the page it names."""
     from eval.datasets import load_dataset
     from eval.evaluators import squash

@@ -447,6 +447,17 @@ NEGATION_ZH = frozenset(
     "决不 绝不 决非 毫无 毫不 别 勿 莫 不用 不必 无需 无须 不足 不到 不够 尚未 还未 还没 还没有 从没 从没有".split()
 )
 NEGATION_EN = frozenset("not no never none neither nor nobody nothing nowhere without cannot".split())
+# "not just", "not only": a question adding to its claim, not denying it
+_NOT_ONLY_EN = re.compile(r"\bnot\s+(?:just|only|merely|simply|solely)\b", re.I)
+# a claim of all of something: "是否全部覆盖", "每个乡镇都…", "Are all …", "every township", "fully covered"
+_ALL_ZH = re.compile(r"全部|所有|每个|每一个|每一|各个|全都|一律|全覆盖|全面覆盖")
+_ALL_EN = re.compile(r"\b(?:all|every|each|fully|entire(?:ly)?|completely|100\s*%)\b", re.I)
+
+
+def claims_all(question: str, language: str) -> bool:
+    """Whether a yes / no question claims something of all of a group ("河北的乡镇社工站是不是已经全部
+    覆盖了", "Does every township have a station?"): a share under 100% in the evidence says no."""
+    return bool((_ALL_EN if language == "en" else _ALL_ZH).search(question))
 
 
 # a request for information worded as a yes / no question: "能告诉我…吗", "Can you tell me …"
@@ -496,9 +507,10 @@ def yes_no_predicate(text: str) -> str:
 
 
 def negated(text: str, language: str) -> bool:
-    """Whether ``text`` (a clause) holds a negation word (不, 没有, 并非, … / not, never, n't, …)."""
+    """Whether ``text`` (a clause) holds a negation word (不, 没有, 并非, … / not, never, n't, …; not
+    the "not" of "not just", "not only")."""
     if language == "en":
-        words = re.findall(r"[a-z]+(?:'t)?", text.lower())
+        words = re.findall(r"[a-z]+(?:'t)?", _NOT_ONLY_EN.sub(" ", text).lower())
         return any(w in NEGATION_EN or w.endswith("n't") for w in words)
     return any(w in NEGATION_ZH for w in _posseg().tokenizer.lcut(text))
 

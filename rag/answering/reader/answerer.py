@@ -72,6 +72,7 @@ from ..question import (
     asks_share,
     asks_time,
     asks_yes_no,
+    claims_all,
     award_stage,
     building_stage,
     count_parts,
@@ -482,16 +483,19 @@ class ReaderAnswerer(Answerer):
         named = [(phrase.rfind(g.english), g) for g in groups if g.source == "glossary" and g.english in phrase]
         return max(named, key=lambda t: t[0])[1].chinese if named else ()
 
-    def _bridged(self, question: str, passages: Sequence[Passage] = ()) -> str:
+    def _bridged(self, question: str, passages: Sequence[Passage] = (), whole: str | None = None) -> str:
         """An English question with the Chinese forms of its terms appended (the retrieval bridge:
         glossary, pinyin, CC-CEDICT), so the reader can match them in the Chinese passage, and
-        the forms in which ``passages`` write its proper names (Sun Yat-sen University: 中山大学)."""
+        the forms in which ``passages`` write its proper names (Sun Yat-sen University: 中山大学).
+        ``whole``: the question a part was cut from, whose terms the part reads too ("…, and which
+        university co-founded it?" is about the institute the first part names)."""
         if self._context is None or not self.bridge_terms:
             return question
-        groups, _ = self._context(question)
+        source = whole or question
+        groups, _ = self._context(source)
         chinese = dict.fromkeys(f for g in groups if g.source != "literal" for f in g.chinese[:2])
         if passages:
-            chinese.update(dict.fromkeys(self.names.written_forms(question, passage_texts(passages))))
+            chinese.update(dict.fromkeys(self.names.written_forms(source, passage_texts(passages))))
         return f"{question} {' '.join(chinese)}" if chinese else question
 
     def _naming_passages(self, question: str, language: str, passages: Sequence[Passage]) -> list[Passage]:
@@ -543,7 +547,7 @@ class ReaderAnswerer(Answerer):
             return [], [], refusal(question, language, self.mode, confidence=0.0)
         parts = _sub_questions(question)
         if language == "en":
-            parts = [self._bridged(q, passages) for p in parts for q in _english_parts(p)]
+            parts = [self._bridged(q, passages, whole=p) for p in parts for q in _english_parts(p)]
         return parts, passages, None
 
     def _answer(self, question, passages, *, language, history):
@@ -652,6 +656,10 @@ class ReaderAnswerer(Answerer):
         compared = _compared(question, clause, text[s0:s1])
         if compared is not None:  # "是否超过800个" against "已建成850个": the numbers decide
             no = not compared
+        elif claims_all(question, language):  # "是不是已经全部覆盖了" against "覆盖率达到63.7%"
+            shares = [m.value for m in extract_numbers(text[s0:s1]) if m.unit == "%"]
+            if shares:
+                no = (shares[0] < 100) != negated(question, language)
         verdict = ("否" if no else "是") if language == "zh" else ("No" if no else "Yes")
         evidence = replace(source, start=s0, end=s1, text=text[s0:s1], sentence=True)
         return self._compose(question, language, [(evidence, best.confidence)], best.confidence, lead=verdict)
@@ -847,7 +855,10 @@ def _closest(question: str, other: str, language: str, passages: Sequence[Passag
     return [replace(p, rank=i) for i, p in enumerate(ordered, 1)]
 
 
-_AND_HOW = re.compile(r",\s*and\s+(?=how\s+(?:many|much|long)\b)", re.I)  # a clause each (not "how many X and how many Y does …")
+# a question word among a part's first three words ("Roughly how many …", "In which year …")
+_WH_START = re.compile(r"\s*(?:[\w'-]+\s+){0,2}?(?:how|which|who|whom|what|when|where)\b", re.I)
+# a clause each (not "how many X and how many Y does …"): ", and how many …", ", and which university …"
+_AND_HOW = re.compile(r",\s*and\s+(?=(?:how\s+(?:many|much|long)|which|who|whom|what|when|where)\b)", re.I)
 
 
 def passage_scores(read: list[tuple[Window, list[SpanChoice], float]], n: int) -> tuple[list[float], list[float]]:
@@ -913,11 +924,11 @@ def _sentence_names_another(asked: int, c: Candidate, named_in: Callable[[str], 
 
 
 def _english_parts(question: str) -> list[str]:
-    """An English question asking two counts in one sentence ("How many person-times …, and how
-    many social work staff has it taken on …?") as two questions, each read on its own: the two
-    values may stand in different passages."""
+    """An English question asking two things in one sentence ("How many person-times …, and how
+    many social work staff has it taken on …?", "When was … set up, and which university …?") as
+    two questions, each read on its own: the two values may stand in different passages."""
     pieces = [p.strip(" ,?") for p in _AND_HOW.split(question)]
-    if len(pieces) < 2 or not all(pieces):
+    if len(pieces) < 2 or not all(pieces) or not _WH_START.match(pieces[0]):
         return [question]
     return [p[0].upper() + p[1:] + "?" for p in pieces]
 
