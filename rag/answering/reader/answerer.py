@@ -487,15 +487,19 @@ class ReaderAnswerer(Answerer):
         """An English question with the Chinese forms of its terms appended (the retrieval bridge:
         glossary, pinyin, CC-CEDICT), so the reader can match them in the Chinese passage, and
         the forms in which ``passages`` write its proper names (Sun Yat-sen University: 中山大学).
-        ``whole``: the question a part was cut from, whose terms the part reads too ("…, and which
-        university co-founded it?" is about the institute the first part names)."""
+        ``whole``: the question a part was cut from, whose named places, people and organisations
+        the part reads too ("…, and which university co-founded it?" is about the institute the
+        first part names)."""
         if self._context is None or not self.bridge_terms:
             return question
-        source = whole or question
-        groups, _ = self._context(source)
+        groups, vocabulary = self._context(question)
         chinese = dict.fromkeys(f for g in groups if g.source != "literal" for f in g.chinese[:2])
+        if whole and whole != question:  # and the places, people and organisations the whole names
+            whole_groups, _ = self._context(whole)
+            for concept in parse_question(whole, "en", whole_groups, vocabulary).entities:
+                chinese.update(dict.fromkeys(f for f in concept.forms[:2] if re.search(f"[{HAN}]", f)))
         if passages:
-            chinese.update(dict.fromkeys(self.names.written_forms(source, passage_texts(passages))))
+            chinese.update(dict.fromkeys(self.names.written_forms(whole or question, passage_texts(passages))))
         return f"{question} {' '.join(chinese)}" if chinese else question
 
     def _naming_passages(self, question: str, language: str, passages: Sequence[Passage]) -> list[Passage]:
