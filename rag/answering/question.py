@@ -276,6 +276,7 @@ def sibling_nouns(asked: str, counted: str) -> bool:
             and a[2] in _KIND_LETTERS and b[2] in _KIND_LETTERS)
 
 
+@lru_cache(maxsize=1024)
 def _modified_noun(noun: str) -> bool:
     """Whether jieba reads a noun as ending in a two-letter modifier (a noun, verb, adjective or
     distinguishing word) and a two-letter noun: 持证社工, 派驻社工, 向乡镇派驻社工; not 苏格兰选民 (a
