@@ -483,23 +483,33 @@ class ReaderAnswerer(Answerer):
         named = [(phrase.rfind(g.english), g) for g in groups if g.source == "glossary" and g.english in phrase]
         return max(named, key=lambda t: t[0])[1].chinese if named else ()
 
-    def _bridged(self, question: str, passages: Sequence[Passage] = (), whole: str | None = None) -> str:
+    def _bridged_parts(self, question: str, passages: Sequence[Passage] = ()) -> list[str]:
+        """An English question's parts (:func:`_english_parts`), each bridged (:meth:`_bridged`);
+        a part of two also reads the places, people and organisations the whole question names
+        ("…, and which university co-founded it?" is about the institute the first part names), not
+        the other part's terms (the labels of "…assistant social worker…, and how much do senior
+        social workers get" would blur each other)."""
+        pieces = _english_parts(question)
+        if len(pieces) == 1 or self._context is None or not self.bridge_terms:
+            return [self._bridged(question, passages)]
+        groups, vocabulary = self._context(question)
+        named = [f for concept in parse_question(question, "en", groups, vocabulary).entities
+                 for f in concept.forms[:2] if re.search(f"[{HAN}]", f)]
+        written = self.names.written_forms(question, passage_texts(passages)) if passages else []
+        return [self._bridged(piece, extra=[*named, *written]) for piece in pieces]
+
+    def _bridged(self, question: str, passages: Sequence[Passage] = (), extra: Sequence[str] = ()) -> str:
         """An English question with the Chinese forms of its terms appended (the retrieval bridge:
         glossary, pinyin, CC-CEDICT), so the reader can match them in the Chinese passage, and
-        the forms in which ``passages`` write its proper names (Sun Yat-sen University: 中山大学).
-        ``whole``: the question a part was cut from, whose named places, people and organisations
-        the part reads too ("…, and which university co-founded it?" is about the institute the
-        first part names)."""
+        the forms in which ``passages`` write its proper names (Sun Yat-sen University: 中山大学);
+        ``extra``: further Chinese forms to append."""
         if self._context is None or not self.bridge_terms:
             return question
-        groups, vocabulary = self._context(question)
+        groups, _ = self._context(question)
         chinese = dict.fromkeys(f for g in groups if g.source != "literal" for f in g.chinese[:2])
-        if whole and whole != question:  # and the places, people and organisations the whole names
-            whole_groups, _ = self._context(whole)
-            for concept in parse_question(whole, "en", whole_groups, vocabulary).entities:
-                chinese.update(dict.fromkeys(f for f in concept.forms[:2] if re.search(f"[{HAN}]", f)))
+        chinese.update(dict.fromkeys(extra))
         if passages:
-            chinese.update(dict.fromkeys(self.names.written_forms(whole or question, passage_texts(passages))))
+            chinese.update(dict.fromkeys(self.names.written_forms(question, passage_texts(passages))))
         return f"{question} {' '.join(chinese)}" if chinese else question
 
     def _naming_passages(self, question: str, language: str, passages: Sequence[Passage]) -> list[Passage]:
@@ -551,7 +561,7 @@ class ReaderAnswerer(Answerer):
             return [], [], refusal(question, language, self.mode, confidence=0.0)
         parts = _sub_questions(question)
         if language == "en":
-            parts = [self._bridged(q, passages, whole=p) for p in parts for q in _english_parts(p)]
+            parts = [bridged for p in parts for bridged in self._bridged_parts(p, passages)]
         return parts, passages, None
 
     def _answer(self, question, passages, *, language, history):
@@ -718,7 +728,7 @@ class ReaderAnswerer(Answerer):
             return per_part
 
         def names(c: Candidate, own: list[str], other: list[str]) -> bool:
-            sentence = c.passage.chunk.text[slice(*_sentence_around(c.passage.chunk.text, c.start, c.end))]
+            sentence = _sentence_of(c)
             return any(f in sentence for f in own) and not any(f in sentence for f in other)
 
         out = []
@@ -1201,13 +1211,11 @@ def _share_beside(best: list[Candidate]) -> list[Candidate]:
         return []
     c = best[0]
     text = c.passage.chunk.text
-    start, _ = _sentence_around(text, c.start, c.end)
-    sentence = _sentence_of(c)
-    shares = [m for m in extract_numbers(sentence) if states_share(m.text)]
+    start, end = _sentence_around(text, c.start, c.end)
+    shares = [(start + m.start, start + m.end) for m in extract_numbers(text[start:end]) if states_share(m.text)]
     if not shares:
         return []
-    m = min(shares, key=lambda m: min(abs(start + m.start - c.end), abs(c.start - start - m.end)))
-    a, b = start + m.start, start + m.end
+    a, b = min(shares, key=lambda ab: min(abs(ab[0] - c.end), abs(c.start - ab[1])))  # the nearest
     return [replace(c, start=a, end=b, text=text[a:b], features=())]
 
 
