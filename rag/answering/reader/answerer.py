@@ -490,8 +490,10 @@ class ReaderAnswerer(Answerer):
         the other part's terms (the labels of "…assistant social worker…, and how much do senior
         social workers get" would blur each other)."""
         pieces = _english_parts(question)
-        if len(pieces) == 1 or self._context is None or not self.bridge_terms:
+        if len(pieces) == 1:
             return [self._bridged(question, passages)]
+        if self._context is None or not self.bridge_terms:
+            return pieces
         groups, vocabulary = self._context(question)
         named = [f for concept in parse_question(question, "en", groups, vocabulary).entities
                  for f in concept.forms[:2] if re.search(f"[{HAN}]", f)]
