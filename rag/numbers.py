@@ -366,6 +366,53 @@ def is_ordinal(text: str, mention: NumberMention) -> bool:
     return mention.text[:1] in "第首" or bool(_ORDINAL_BEFORE.search(text[: mention.start]))
 
 
+# the Nth of a kind, as a place or body is founded or opened: 首家 / 第二家 / 首个 / 第二所; "the
+# second mental health social work station", "Jiading's second station" (an ordinal after "the" or
+# a possessive and before a noun, not one of time: "the first time", "the second half")
+_NTH_COUNTERS = ("家", "个", "所", "座")
+_NTH_EN = re.compile(
+    r"(?:\bthe|['’]s)\s+(%s|\d{1,3}(?:st|nd|rd|th))\s+(?!(?:time|times|half|quarter|year|day|week|month|century|"
+    r"place|round|edition|session|of|to|and|or|in|on|at|by|with|for|is|was)\b)[a-z]" % "|".join(_EN_ORDINALS),
+    re.I,
+)
+
+
+def nths_in(text: str, language: str = "zh") -> frozenset[int]:
+    """Which of its kind ``text`` says something is: 首家 / 首个 -> 1, 第二家 -> 2, "the second …
+    station" -> 2 (editions of gatherings are :func:`editions_in`; standings :func:`standings_in`)."""
+    if language == "en":
+        return frozenset(_EN_ORDINALS.get(m.group(1).lower()) or int(re.sub(r"\D", "", m.group(1)))
+                         for m in _NTH_EN.finditer(text))
+    return frozenset(v for counter in _NTH_COUNTERS for v in ordinals_in(text, counter))
+
+
+def nth_mentions(text: str) -> list[tuple[int, str, int, int]]:
+    """Each "Nth of its kind" of a Chinese ``text`` (首家, 第二个, 第四位 …) as (N, its counter, where it
+    starts, where it ends); 首位 is no first of a kind (名列首位 is a standing)."""
+    out = []
+    for m in re.finditer(rf"首([{''.join(_NTH_COUNTERS)}])|第\s*([0-9０-９]{{1,3}}|[{_CN_CHARS[:-2]}]{{1,4}})\s*([{''.join(_NTH_COUNTERS)}位])", text):
+        run = (m.group(2) or "").translate(_FULLWIDTH)
+        value = 1 if m.group(1) else int(run) if run.isdigit() else chinese_numeral_value(run)
+        if value is not None:
+            out.append((value, m.group(1) or m.group(3), m.start(), m.end()))
+    return out
+
+
+def nth_counter(question: str) -> str | None:
+    """The counter of the one "Nth of its kind" a Chinese question names (家 of 第二家), else None."""
+    found = {counter for _, counter, _, _ in nth_mentions(question)}
+    return next(iter(found)) if len(found) == 1 else None
+
+
+def nth(text: str, language: str) -> int | None:
+    """The one "Nth of its kind" a question names (第二家, "the second station"); None when it names
+    none or several, or asks which one ("第几家")."""
+    if re.search(r"第几|\bwhich (?:number|one)\b", text, re.I):
+        return None
+    found = nths_in(text, language)
+    return next(iter(found)) if len(found) == 1 else None
+
+
 def edition(text: str, language: str) -> int | None:
     """The one edition of a gathering a question names (None when it names none, or several)."""
     found = editions_in(text, language)

@@ -289,14 +289,9 @@ def test_span_scoring_and_coverage_curve_from_confidence():
     assert curve[0.65]["coverage"] == 0.5 and curve[0.65]["accuracy"] == 1.0  # confident answers are right
 
 
-@pytest.mark.parametrize("name", ["bundled-fresh-a.jsonl", "bundled-fresh-b.jsonl", "bundled-fresh-c.jsonl",
-                                  "bundled-fresh-d.jsonl", "bundled-fresh-e.jsonl", "bundled-fresh-f.jsonl",
-                                  "bundled-fresh-g.jsonl", "bundled-fresh-h.jsonl", "bundled-fresh-i.jsonl",
-                                  "bundled-fresh-j.jsonl", "bundled-fresh-k.jsonl", "bundled-fresh-l.jsonl",
-                                  "bundled-fresh-m.jsonl", "bundled-fresh-n.jsonl", "bundled-fresh-o.jsonl",
-                                  "bundled-fresh-p.jsonl", "bundled-fresh-q.jsonl", "bundled-fresh-r.jsonl"])
+@pytest.mark.parametrize("name", [f"bundled-fresh-{s}.jsonl" for s in "abcdefghijklmnopqrstuv"])
 def test_the_fresh_question_sets_hold_their_evidence_in_the_bundled_pages(name):
-    """The 720 questions written for the bundled pages after the dev set: both languages, near-miss
+    """The 880 questions written for the bundled pages after the dev set: both languages, near-miss
     unanswerables, and every answerable one's evidence in the page it names."""
     from eval.datasets import load_dataset
     from eval.evaluators import squash

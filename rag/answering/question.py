@@ -112,6 +112,46 @@ def _is_place(word: str, flag: str) -> bool:
     return flag == "ns" or (flag in ("n", "nr", "nz") and bool(_CITY_NOUN.fullmatch(word)))
 
 
+# a question about the whole nation ("全国…多少", "我国", "nationwide"), not a gathering named 全国…会
+_NATIONAL_ZH = re.compile(r"全国(?!各地|各省)(?![^，。？?]*?(?:[大年例峰交研讨座谈论]会|会议|比赛|大赛|论坛|评选|奖))|我国|咱们国家|全中国")
+_NATIONAL_EN = re.compile(r"\b(?:nationwide|nationally|country-?wide|china-?wide|(?:across|throughout|in) (?:the|the whole|the entire|all of) "
+                          r"(?:country|nation)|(?:across|throughout|all over|all of) china|(?:whole|entire) (?:country|nation))\b", re.I)
+# a whole below the nation: "全区已建成社工站850个", "全省", "全市"
+_REGIONAL_WHOLE = re.compile(r"全(?:省|区|市|县|州|旗|盟|镇|乡)")
+
+
+_RELATIVE_YEARS = (("今年", re.compile(r"今年|本年|\bthis year\b", re.I)), ("去年", re.compile(r"去年|\blast year\b", re.I)),
+                   ("明年", re.compile(r"明年|\bnext year\b", re.I)), ("前年", re.compile(r"前年|\bthe year before last\b", re.I)))
+
+
+def relative_years(text: str) -> frozenset[str]:
+    """The years ``text`` names relative to its own (今年, 去年, 明年, 前年; "this year" -> 今年)."""
+    return frozenset(name for name, pattern in _RELATIVE_YEARS if pattern.search(text))
+
+
+def asked_years(question: str) -> frozenset[str]:
+    """The years a question names: "2022" of "湘潭市2022年…" or "in 2022", 去年 of "湘潭去年…"."""
+    return frozenset(_YEAR.findall(question)) | relative_years(question)
+
+
+def asks_national(question: str, language: str) -> bool:
+    """Whether a question asks about the whole nation ("全国现在一共建起了多少个社工站", "How many … nationwide"):
+    a count of one province, region or city does not answer it."""
+    return bool((_NATIONAL_EN if language == "en" else _NATIONAL_ZH).search(question))
+
+
+def national_count(clause: str) -> bool:
+    """Whether a clause counts the whole nation ("我国虽然已经有150万的专业社工", "全国已建成…"; not
+    "来自全国各地的实务案例95篇", nor a gathering named 全国…会)."""
+    return bool(_NATIONAL_ZH.search(clause))
+
+
+def regional_whole(text: str) -> bool:
+    """Whether ``text`` counts the whole of a place below the nation (全省, 全区, 全市 …) and not the
+    nation (全国, 我国, 中国)."""
+    return bool(_REGIONAL_WHOLE.search(text)) and not re.search("全国|我国|中国", text)
+
+
 def countries_in(text: str) -> frozenset[str]:
     """The countries jieba tags in ``text`` by their Chinese names (中国, 法国, 美国: a place whose
     name ends in 国; an English question's bridged Chinese terms included)."""
@@ -507,6 +547,37 @@ def yes_no_predicate(text: str) -> str:
     return body
 
 
+def predicate_tail(predicate: str) -> list[str]:
+    """The letter pairs of the last four letters of a Chinese yes / no question's predicate, less its
+    final particles, as patterns allowing two letters between the pair's two: what the question says
+    of its subject ("是只在线下举行的" -> 线下, 下举, 举行; "有毒" -> 有…毒, found in "有轻微毒性"; "涨工资了"
+    -> 涨工, 工资). Of "A，还是B" (A or B), A's. Letter pairs, not jieba's words: jieba cuts "在线下开"
+    as 在线 / 下开."""
+    first = re.split(r"[，,]?还是", predicate)[0]
+    body = re.sub("[了的吗呢啊呀么]+$", "", re.sub(f"[^{HAN}]", "", first))[-4:]
+    return [f"{re.escape(body[i])}.{{0,2}}{re.escape(body[i + 1])}" for i in range(len(body) - 1)]
+
+
+# a claim that something is so only in one way: "是只在线下开的吗", "Was it held purely online?"
+_ONLY_EN = re.compile(r"\b(?:only|purely|solely|exclusively|just)\b", re.I)
+# a clause joining two ways or things: "线上线下相结合", "both … and …"
+_COMBINED_ZH = re.compile(r"相结合|结合|兼顾|并重|同时|以及|既.{1,12}又")
+_COMBINED_EN = re.compile(r"\bboth\b|\bas well as\b|\bcombin", re.I)
+
+
+def claims_only(question: str, language: str) -> bool:
+    """Whether a yes / no question claims that something is so in one way only ("是只在线下开的吗",
+    "held purely online"), and not the "not just" that adds to a claim."""
+    if language == "en":
+        return bool(_ONLY_EN.search(_NOT_ONLY_EN.sub(" ", question)))
+    return bool(re.search(r"(?<![不非])(?:只|仅|单纯|纯粹)", question))
+
+
+def combined(text: str) -> bool:
+    """Whether a clause joins two ways or things ("会议采取线上线下相结合的方式进行")."""
+    return bool(_COMBINED_ZH.search(text) or _COMBINED_EN.search(text))
+
+
 def negated(text: str, language: str) -> bool:
     """Whether ``text`` (a clause) holds a negation word (不, 没有, 并非, … / not, never, n't, …; not
     the "not" of "not just", "not only")."""
@@ -538,6 +609,8 @@ EN_OFFICE_TITLES = {
     "minister": ("部长",), "secretary": ("书记", "秘书长"), "head coach": ("主教练",), "coach": ("教练", "主教练"),
     "editor-in-chief": ("主编", "总编"), "ambassador": ("大使",), "prime minister": ("总理", "首相"),
     "secretary-general": ("秘书长",),
+    # "the head of the department", "who heads the bureau": whoever leads it, by its kind
+    "head": ("厅长", "局长", "主任", "处长", "部长", "院长", "校长", "会长", "所长", "馆长", "站长", "科长"),
 }
 # a title joined to another word by a hyphen is another office ("minister-counsellor" is no 部长)
 _EN_TITLE = re.compile(r"\b(?:(vice|deputy|assistant|acting|former|executive)[\s-]+)?("

@@ -39,6 +39,9 @@ from ...numbers import (
     counts_other_than,
     edition,
     editions_in,
+    nth,
+    nth_counter,
+    nth_mentions,
     ordinals_in,
     extract_numbers,
     is_calendar_date,
@@ -94,6 +97,14 @@ from ..question import (
     place_nesting,
     place_tiers,
     places_in,
+    asks_national,
+    national_count,
+    asked_years,
+    relative_years,
+    claims_only,
+    combined,
+    predicate_tail,
+    regional_whole,
     question_kind,
     sibling_nouns,
     title_run,
@@ -386,6 +397,11 @@ class ReaderAnswerer(Answerer):
             asked = _asked_places(question)
             if asked:  # "how many … does Langfang have": not Hebei's count, with Langfang in the next clause
                 ranked = [c for c in ranked if not _counted_elsewhere(asked, c)]
+                if not asks_national(question, language) and not countries_in(question):
+                    # "太仓有多少专业社工": not "我国虽然已经有150万的专业社工"
+                    ranked = [c for c in ranked if not national_count(_leading_clause(c))]
+            if asks_national(question, language):  # "全国…建起了多少个社工站": not "全区已建成社工站850个"
+                ranked = [c for c in ranked if not _counted_below_the_nation(c)]
             countries = countries_in(question)
             if countries:  # "法国有多少所高校…": not the 398所 of a sentence counting China's
                 ranked = [c for c in ranked if not _counted_in_another_country(countries, c)]
@@ -395,6 +411,13 @@ class ReaderAnswerer(Answerer):
             stage = building_stage(question)
             if stage is not None:  # "建成了多少个": not the count of those still being built (在建), nor the reverse
                 ranked = [c for c in ranked if building_stage(_leading_clause(c)) in (None, stage)]
+            years = asked_years(question)
+            if years and ranked and _dated_otherwise(years, ranked[0]):
+                # "湘潭市2022年…有多少人通过": the sentence that best answers it counts 今年's; any other
+                # number of the passages answers another question
+                ranked = []
+            if language == "zh" and count_parts(question) == 1:
+                ranked = _labelled_as_asked(question, ranked)
             if language == "en" and not view.unit and count_parts(question) == 1:
                 ranked = self._counted_here(question, ranked)
             if language == "en" and count_parts(question) == 1 and not counted_phrase(question):
@@ -558,9 +581,18 @@ class ReaderAnswerer(Answerer):
         titles = asked_titles(question) | asked_deputy_titles(question)
         if titles and question_kind(question, language) in ("who", "which"):
             passages = _titles_first(passages, titles)  # "执行院长是哪位": the passages naming a 执行院长
+        retrieved = passages
         passages = passages[: self.calibration.reranking(language).read(self.read_k)]
         if not passages:
             return [], [], refusal(question, language, self.mode, confidence=0.0)
+        asked_nth = nth(question, language)
+        if asked_nth is not None:
+            articles = {p.chunk.article_id for p in passages}
+            read = self._bridged(question, passages) if language == "en" else question
+            if _tells_of_another_nth(asked_nth, [p for p in retrieved if p.chunk.article_id in articles], read):
+                # "第二家…社工站设在哪": the articles read tell of the first (首家) and never of a
+                # second, so the places they name are the first's
+                return [], [], refusal(question, language, self.mode, confidence=0.0)
         parts = _sub_questions(question)
         if language == "en":
             parts = [bridged for p in parts for bridged in self._bridged_parts(p, passages)]
@@ -593,9 +625,7 @@ class ReaderAnswerer(Answerer):
             return refusal(question, language, self.mode, confidence=0.0)
         if len(parts) == 1 and asks_yes_no(question, language):
             best = per_part[0][0]
-            if best.confidence < self.threshold(language):
-                return refusal(question, language, self.mode, confidence=best.confidence)
-            return self._yes_no(question, parts[0], language, per_part[0])
+            return self._yes_no(question, parts[0], language, per_part[0], best.confidence >= self.threshold(language))
         if len(parts) == 1:
             best = per_part[0][0]
             item = _list_item(parts[0], best, language)  # "高级社会工作师400元" of the list holding the best
@@ -638,13 +668,20 @@ class ReaderAnswerer(Answerer):
                 taken.append(c)
         return taken[1:]
 
-    def _yes_no(self, question: str, read: str, language: str, cands: list[Candidate]) -> Answer:
+    def _yes_no(self, question: str, read: str, language: str, cands: list[Candidate], confident: bool = True) -> Answer:
         """A yes / no question: a verdict, and the sentence it rests on. The evidence is the sentence
         of the passages holding the best spans that shares most of the question's predicate
         (``yes_no_predicate``; ties go to the rest of the question ``read`` as read, English with its
         bridged Chinese terms, and then to the better span); of its clauses, the one sharing most of
         the predicate is the one that answers. The verdict is "no" when that clause is negated (不,
-        并非, 没有 …) and the question is not, or the other way round; else "yes"."""
+        并非, 没有 …) and the question is not, or the other way round; else "yes". A question
+        claiming one way only ("是只在线下开的吗") against a clause joining two ("线上线下相结合") is "no".
+
+        ``confident``: whether the best span clears the refusal threshold. No span answers yes or
+        no, so a Chinese question is answered when the evidence sentence holds a letter pair of its
+        predicate's end (线下 of "是只在线下开的", 免费 of "考前培训是免费的"), whatever the spans'
+        confidence, and refused when it does not ("社工站今年是否涨工资了": 工资); an English one below the
+        threshold is refused (its bridged terms are too loose to tell)."""
         best = cands[0]
         whole = QuestionView.of(read, language)
         view = QuestionView.of(yes_no_predicate(read) if language == "zh" else read, language)
@@ -670,15 +707,44 @@ class ReaderAnswerer(Answerer):
         passage_language = "zh" if any(is_cjk(ch) for ch in clause) else "en"
         no = negated(clause, passage_language) != negated(question, language)
         compared = _compared(question, clause, text[s0:s1])
+        years = {int(m.value) for m in extract_numbers(question) if m.is_year}
+        stated = {int(m.value) for m in extract_numbers(text[s0:s1]) if m.is_year}
+        if years and stated and not years & stated:  # "…在1888年访问过…吗" against a sentence of 1864
+            return refusal(question, language, self.mode, confidence=best.confidence)
+        if compared is None:
+            tail = predicate_tail(yes_no_predicate(read)) if language == "zh" else []
+            says_it = any(re.search(pair, text[s0:s1]) for pair in tail)
+            if (language == "zh" and not says_it) or (language == "en" and not confident):
+                # the evidence must say what is asked ("下雨了吗": no sentence tells of rain), whatever
+                # the spans' confidence; an English question's bridged terms are too loose to tell,
+                # so it keeps the threshold. A number compared is judged by the numbers.
+                return refusal(question, language, self.mode, confidence=best.confidence)
         if compared is not None:  # "是否超过800个" against "已建成850个": the numbers decide
             no = not compared
         elif claims_all(question, language):  # "是不是已经全部覆盖了" against "覆盖率达到63.7%"
-            shares = [m.value for m in extract_numbers(text[s0:s1]) if m.unit == "%"]
-            if shares:
-                no = (shares[0] < 100) != negated(question, language)
+            no = self._all_or_share(question, language, _asked_places(read), [text[a:b] for a, b in clauses], no)
+        elif claims_only(question, language) and combined(clause):  # "只在线下开的吗" against "线上线下相结合"
+            no = not negated(question, language)
         verdict = ("否" if no else "是") if language == "zh" else ("No" if no else "Yes")
         evidence = replace(source, start=s0, end=s1, text=text[s0:s1], sentence=True)
         return self._compose(question, language, [(evidence, best.confidence)], best.confidence, lead=verdict)
+
+    @staticmethod
+    def _all_or_share(question: str, language: str, asked: frozenset[str], clauses: list[str], no: bool) -> bool:
+        """The verdict on a claim of all ("…是不是已经全部覆盖了") from the evidence's clauses: a clause
+        naming the place asked tells of it, by its share ("覆盖率达到63.7%") or by its own claim of all
+        ("其中廊坊、邢台实现全覆盖" for "邢台…全覆盖了吗"); else the sentence's first share, when it states
+        one (Hebei's 63.7% for "河北全省…"); else the verdict ``no`` as the clauses' words gave it."""
+        denied = negated(question, language)
+        for clause in (c for c in clauses if _names_asked_place(asked, c)):
+            shares = [m.value for m in extract_numbers(clause) if m.unit == "%"]
+            if shares:
+                return (shares[0] < 100) != denied
+            written = "zh" if any(is_cjk(ch) for ch in clause) else "en"
+            if claims_all(clause, written):
+                return negated(clause, written) != denied
+        shares = [m.value for c in clauses for m in extract_numbers(c) if m.unit == "%"]
+        return (shares[0] < 100) != denied if shares else no
 
     def _compose(self, question: str, language: str, found: list[tuple[Candidate, float]], confidence: float,
                  lead: str = "", labels: Sequence[str] = (), short_answer: str | None = None) -> Answer:
@@ -817,6 +883,9 @@ class ReaderAnswerer(Answerer):
         with both numbers cited. None when either number is not found (the question is then read
         as a whole)."""
         asks = (alternatives.first_question, alternatives.second_question)
+        if asks_national(question, language):  # "全国现在的社会工作服务机构和乡镇社工站，哪个…": both the nation's
+            marker = " nationwide" if language == "en" else "全国"
+            asks = tuple(a if asks_national(a, language) else (a + marker if language == "en" else marker + a) for a in asks)
         if language == "en":
             asks = tuple(self._bridged(a, passages) for a in asks)
         per_part = [[c for c in self.candidates(a, _closest(a, b, language, self._naming_passages(a, language, passages)), language)
@@ -916,6 +985,29 @@ def _of_another_edition(asked: int, c: Candidate) -> bool:
     return _sentence_names_another(asked, c, editions_in, look_back=True)
 
 
+def _tells_of_another_nth(asked: int, passages: Sequence[Passage], question: str) -> bool:
+    """Whether the passages say which of its kind the thing asked is (首家, 第三个 …: the ordinal
+    with a letter pair of the question within ten letters before or after it, English ones by
+    their bridged terms; with the question's counter, when it writes one) and never the one asked,
+    by any counter:
+    "嘉定区第二家精神健康社工站设在哪个街镇" against an article on 嘉定首家精神健康社工站; not "第一个变种"
+    against "Kublai's second invasion", nor "第一个统治全中国的" against "谁是第四个统治元朝的人" over an
+    article writing "元朝第四位皇帝"."""
+    pairs = {question[i : i + 2] for i in range(len(question) - 1) if is_cjk(question[i]) and is_cjk(question[i + 1])}
+    counter = nth_counter(question)
+    named, said = set(), False
+    for p in passages:
+        text = p.chunk.text
+        for value, kind, start, end in nth_mentions(text):
+            around = text[max(0, start - 10) : start] + "\n" + text[end : end + 10]
+            if not any(around[i : i + 2] in pairs for i in range(len(around) - 1)):
+                continue
+            said = said or value == asked
+            if counter is None or kind == counter:
+                named.add(value)
+    return bool(named) and not said
+
+
 def _of_another_standing(asked: int, c: Candidate) -> bool:
     """Whether the candidate's sentence ranks something at another standing than the one asked,
     and at no standing asked: "在湖南排第一的是哪个市" is not answered by "湘潭市…通过人数占全市人口总数比例
@@ -992,6 +1084,52 @@ def _distinct_choice(per_part: list[list[Candidate]], top: int = 8) -> dict[int,
     return dict(enumerate(best[1])) if best else None
 
 
+# what a count's label says beyond the count itself: "报名" of "报名人数为", "通过" of "通过人数为"
+_COUNT_WORDS = re.compile(r"(?:人数|人次|数量|总数|总量|规模|数|量)?[是为有的在了达到至共约近中里都已超过计]*$")
+
+
+def _label_core(text: str, start: int) -> str:
+    """The two letters that name what the number at ``text[start:]`` counts, its count words and
+    function letters aside ("报名" of "…考试报名人数为1705人"); "" when it has no such label."""
+    core = _COUNT_WORDS.sub("", counted_before(text, start))
+    return core[-2:] if len(core) >= 2 else ""
+
+
+def _labelled_as_asked(question: str, ranked: list[Candidate]) -> list[Candidate]:
+    """A Chinese question asking one of several counts a sentence labels ("…报名人数为1705人，通过人数为
+    426人" for "有多少人通过") is answered with the count whose label it writes, when the reader's
+    first choice has a label the question does not write; nothing is refused for it."""
+    if not ranked:
+        return ranked
+    best = ranked[0]
+    text = best.passage.chunk.text
+    core = _own_label(best)
+    if not core or core in question:
+        return ranked
+    s0, s1 = _sentence_around(text, best.start, best.end)
+    for c in ranked[1:]:
+        if c.passage is best.passage and s0 <= c.start < s1 and (label := _own_label(c)) and label in question:
+            return [c] + [x for x in ranked if x is not c]
+    return ranked
+
+
+def _own_label(c: Candidate) -> str:
+    """The label of the candidate's own number (its first that is not a year), "" when it holds none."""
+    number = next((m for m in extract_numbers(c.text) if not m.is_year), None)
+    return _label_core(c.passage.chunk.text, c.start + number.start) if number is not None else ""
+
+
+def _dated_otherwise(years: frozenset[str], c: Candidate) -> bool:
+    """Whether the sentence dates the number relative to its own year (今年, 去年 …, before the number)
+    and names none of the years asked: "今年湘潭市社会工作者职业水平考试报名人数达1705人" is no answer to
+    "湘潭市2022年…多少人" (the passages do not say which year their 今年 is), nor to "湘潭去年…"."""
+    text = c.passage.chunk.text
+    s0, _ = _sentence_around(text, c.start, c.end)
+    here = relative_years(text[s0 : c.end])
+    sentence = _sentence_of(c)
+    return bool(here) and not (here & years) and not any(y in sentence for y in years if y.isdigit())
+
+
 def _leading_clause(c: Candidate) -> str:
     """The clause that leads to the candidate, the candidate included."""
     text = c.passage.chunk.text
@@ -1025,12 +1163,26 @@ def _asked_places(question: str) -> frozenset[str]:
     return asked - {p for p, t in tiers.items() if t < narrowest} if len(asked) > 1 else asked
 
 
+def _names_asked_place(asked: frozenset[str], text: str) -> bool:
+    """Whether ``text`` names one of the places a question asks about (or a place holding the
+    name: 邢台 of 邢台市)."""
+    return any(h in a or a in h for h in places_in(text) for a in asked)
+
+
 def _counted_elsewhere(asked: frozenset[str], c: Candidate) -> bool:
     """Whether the clause that leads to the number (the number included) names another place than
     the question's, and none of the question's: "目前河北省建成社工站1435家" counts Hebei's, not
     Langfang's. A clause naming no place counts in the place its sentence last named before it:
-    "定西市民政系统……，在建社工站47个" is Dingxi's count, not Gansu's."""
+    "定西市民政系统……，在建社工站47个" is Dingxi's count, not Gansu's. A whole (全市, 全区 …) in a
+    sentence naming no place is the whole of a place the article's title names: "目前全市已建立150余支
+    志愿者服务队" under "黑龙江绥芬河：…" is Suifenhe's, not Mudanjiang's."""
     here = _named_for(c, lambda t: places_in(t, administrative=True))
+    if not here:
+        text = c.passage.chunk.text
+        s0, _ = _sentence_around(text, c.start, c.end)
+        before = text[s0 : c.end]
+        if regional_whole(before) and not any(a in before for a in asked):
+            here = places_in(c.passage.chunk.title)
     return bool(here) and not any(h in a or a in h for h in here for a in asked)
 
 
@@ -1047,6 +1199,18 @@ def _named_for(c: Candidate, named_in: Callable[[str], frozenset[str]]) -> froze
         if named:
             here = frozenset({max(named, key=before.rfind)})
     return here
+
+
+def _counted_below_the_nation(c: Candidate) -> bool:
+    """Whether the clause that leads to the number counts a whole below the nation ("全区已建成社工站
+    850个") or names a province, region or city (its sentence's last one before it, when it names
+    none) and not the nation: "目前河北省建成…1435家" is no national count."""
+    clause = _leading_clause(c)
+    if re.search("全国|我国|中国", clause):
+        return False
+    if regional_whole(clause):
+        return True
+    return bool(_named_for(c, lambda t: places_in(t, administrative=True) - {"中国"}))
 
 
 def _counted_in_another_country(asked: frozenset[str], c: Candidate) -> bool:
