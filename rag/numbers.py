@@ -152,6 +152,18 @@ def states_time(text: str) -> bool:
     return bool(_TIME_ZH.search(text))
 
 
+# a day, as an answer to "哪天", "which day", "what date": a day of a month, a weekday, a day of a
+# festival or of the lunar calendar, or a day told by another ("当天", "次日")
+_DAY = re.compile(r"[日号]|\d{1,2}\s*月\s*\d|星期|周[一二三四五六日天]|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|"
+                  r"\b\d{1,2}\b|[初十廿][一二三四五六七八九十]|节|当天|次日|同日|前夕|除夕", re.I)
+
+
+def states_day(text: str) -> bool:
+    """Whether ``text`` names a day ("6月29日", "4月26日上午", "国庆节", "当天"); "今年" or "2023年"
+    does not."""
+    return bool(_DAY.search(text))
+
+
 _YEAR_RANGE = re.compile(r"(?:\d{4}|[〇零一二三四五六七八九]{4})年?\s*(?:至|到|~|～|－|—|-)\s*(?:\d{4}|[〇零一二三四五六七八九]{4})年?")
 _ORDINAL = re.compile(r"第\s*[0-9０-９〇零一二两三四五六七八九十百千]+")
 

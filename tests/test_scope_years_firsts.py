@@ -1,7 +1,9 @@
 """The whole nation against a province's whole, a year asked against a sentence's 今年, the second of
 a kind against an article on the first, "only" against "both", yes / no questions the reader is
-unsure of, a claim of all about one place of a list, "the head of …", the label a count carries and
-the whole (全市) of the place an article's title names, as the reader weighs them:
+unsure of, a claim of all about one place of a list, "the head of …", the label a count carries,
+the whole (全市) of the place an article's title names, a province by its one-letter name (晋省), a
+day asked (not a year), a standing asked yes or no, and "Who has more …, A or B", as the reader
+weighs them:
 "全国…建成了多少家" is not answered by "全省已建成860家", "2022年…多少人通过" not by "今年…通过人数为1800人",
 "第二家…设在哪个区" not from an article on the 首家, "是只在线下举行的吗" is answered no by "线上线下相结合",
 and "交流会期间下雨了吗" is refused. Unit tests plus a real index of pages on other topics (reading
@@ -16,17 +18,20 @@ import pytest
 from news_pages import index_pages
 
 from rag.answering.question import (
+    asked_alternatives,
     asked_titles,
     asked_years,
     asks_national,
     claims_only,
     combined,
+    places_in,
     predicate_tail,
+    province_of,
     regional_whole,
     relative_years,
     yes_no_predicate,
 )
-from rag.numbers import nth, nths_in
+from rag.numbers import nth, nths_in, states_day
 
 
 @pytest.mark.parametrize(
@@ -96,7 +101,7 @@ PAGES = {
     "记者从山西省文化和旅游厅获悉，目前,全省已建成城市书房860家，覆盖率达到72.5%，"
     "年接待读者1500万人次，其中太原、晋中实现县区全覆盖。\n",
     "nursing.txt": "# 宜宾市护士执业资格考试通过人数创新高\n\n"
-    "今年宜宾市护士执业资格考试报名人数为3200人，通过人数为1800人，均创历史新高。\n\n"
+    "今年宜宾市护士执业资格考试报名人数为3200人，通过人数为1800人，通过率居全省第二。\n\n"
     "2022年，宜宾市新增护理岗位300余个。\n",
     "care.txt": "# 成都首家社区养老驿站揭牌\n\n"
     "近日，成都首家社区养老驿站在锦江区揭牌成立，为周边老人提供助餐、助浴和康复服务。\n\n"
@@ -105,6 +110,8 @@ PAGES = {
     "2025年5月12日，中法农产品交流会在昆明举办，交流会采取线上线下相结合的方式举行，两国120家企业参加。\n",
     "health.txt": "# 宜宾市卫健委部署夏季防汛工作\n\n"
     "宜宾市卫健委副主任王强在会上介绍了全市医疗机构的防汛准备情况。\n",
+    "homes.txt": "# 中法养老服务交流会在成都举行\n\n"
+    "中方介绍，中国目前共有养老机构4万家。\n\n法国养老协会代表介绍，法国共有养老机构7000家。\n",
     "volunteers.txt": "# 四川宜宾：护理志愿服务走进社区\n\n"
     "目前全市已组建护理志愿服务队45支，开展上门护理服务3000余次。\n",
 }
@@ -185,3 +192,42 @@ def test_a_yes_no_question_of_another_year(pages):
     assert answer.refused, answer.answer
     answer = pages.ask("中法农产品交流会是2025年在昆明举办的吗？")
     assert not answer.refused and answer.answer.startswith("是"), answer.answer
+
+
+def test_a_province_by_its_one_letter_name():
+    assert province_of("冀省") == "河北" and province_of("甘方") == "甘肃"
+    assert province_of("中方") is None and province_of("冀") is None
+    assert "河北" in places_in("冀省乡镇社工站的覆盖率是多少？")
+    assert asked_years("湘潭上一年社工考试有多少人通过？") == {"去年"}
+
+
+def test_a_day_asked_is_a_day():
+    assert states_day("2025年5月12日") and states_day("4月26日上午") and states_day("当天")
+    assert not states_day("今年宜宾市") and not states_day("2023年")
+
+
+def test_who_has_more_is_a_comparison():
+    alternatives = asked_alternatives("Who has more elderly care homes, China or France?", "en")
+    assert alternatives is not None and (alternatives.first, alternatives.second) == ("China", "France")
+
+
+def test_a_province_named_by_its_one_letter(pages):
+    answer = pages.ask("晋省已建成多少家城市书房？")  # 晋 = 山西
+    assert not answer.refused and "860" in answer.short_answer, answer.answer
+
+
+def test_a_day_is_not_answered_with_a_year(pages):
+    answer = pages.ask("宜宾市今年护士执业资格考试是哪天考的？")  # the page says 今年, no day
+    assert answer.refused, answer.answer
+    answer = pages.ask("中法农产品交流会是哪天在昆明举办的？")
+    assert not answer.refused and "5月12日" in answer.short_answer, answer.answer
+
+
+def test_a_yes_no_question_of_a_standing(pages):
+    answer = pages.ask("宜宾市护士执业资格考试通过率是不是全省第一？")  # "通过率居全省第二"
+    assert not answer.refused and answer.answer.startswith("否"), answer.answer
+
+
+def test_who_has_more(pages):
+    answer = pages.ask("Who has more elderly care institutions, China or France?")
+    assert not answer.refused and answer.short_answer.startswith("China"), answer.answer

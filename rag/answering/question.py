@@ -39,6 +39,7 @@ PLACE_TIERS = {"特别行政区": 1, "自治区": 1, "省": 1, "自治州": 2, "
 # cities written with 市 that are provinces in their own right (直辖市): tier 1, like 省
 PROVINCIAL_CITIES = frozenset({"北京", "上海", "天津", "重庆"})
 PLACE_SUFFIXES = tuple(sorted(PLACE_TIERS, key=len, reverse=True))  # longest first
+
 _SUFFIX_ALT = "|".join(PLACE_SUFFIXES)
 _PLACE_SUFFIX = re.compile(rf"(?:在|于|到|赴|落户)([{HAN}]{{1,10}}?(?:{_SUFFIX_ALT}))")
 _PLACE_TAIL = re.compile(f"(?:{_SUFFIX_ALT})$")
@@ -95,8 +96,8 @@ def places_in(text: str, administrative: bool = False) -> frozenset[str]:
     with one (河北省, not 苏木, the Mongolian word for a township that jieba also tags as a place)."""
     if not re.search(f"[{HAN}]", text):
         return frozenset()
-    words = [p.word for p in _posseg().cut(text) if _is_place(p.word, p.flag)]
-    return frozenset(_PLACE_TAIL.sub("", w) or w for w in words if not administrative or _PLACE_TAIL.search(w))
+    words = [p.word for p in _posseg().cut(text) if _is_place(p.word, p.flag) or province_of(p.word)]
+    return frozenset(province_of(w) or _PLACE_TAIL.sub("", w) or w for w in words if not administrative or _PLACE_TAIL.search(w))
 
 
 # a city jieba's dictionary holds as a noun (保定市, 大同市, 焦作市): a name of two letters or more
@@ -120,8 +121,9 @@ _NATIONAL_EN = re.compile(r"\b(?:nationwide|nationally|country-?wide|china-?wide
 _REGIONAL_WHOLE = re.compile(r"全(?:省|区|市|县|州|旗|盟|镇|乡)")
 
 
-_RELATIVE_YEARS = (("今年", re.compile(r"今年|本年|\bthis year\b", re.I)), ("去年", re.compile(r"去年|\blast year\b", re.I)),
-                   ("明年", re.compile(r"明年|\bnext year\b", re.I)), ("前年", re.compile(r"前年|\bthe year before last\b", re.I)))
+_RELATIVE_YEARS = (("今年", re.compile(r"今年|本年|\bthis year\b", re.I)),
+                   ("去年", re.compile(r"去年|上一年|上年|(?<!\d)前一年|\b(?:last|the previous|the prior) year\b", re.I)),
+                   ("明年", re.compile(r"明年|下一年|\bnext year\b", re.I)), ("前年", re.compile(r"前年|\bthe year before last\b", re.I)))
 
 
 def relative_years(text: str) -> frozenset[str]:
@@ -202,6 +204,10 @@ def place_tiers(text: str) -> dict[str, int]:
             word = word[:-1]
         elif p.flag == "ns" and i + 1 < len(words) and _PARTY_COMMITTEE.match(words[i + 1].word):
             word += words[i + 1].word[0]  # 绍兴 + 市委, 宜昌 + 市委书记
+        province = province_of(word)
+        if province:  # 冀省, 甘方: a province by its one-letter name
+            tiers.setdefault(province, 1)
+            continue
         m = _PLACE_TAIL.search(word)
         # a name before the suffix (not the 城 of 城市, 省 of 省市)
         if m and (_is_place(p.word, p.flag) or word != p.word) and len(word) > len(m.group()) + 1:
@@ -396,6 +402,14 @@ def asks_count(text: str, language: str) -> bool:
 
 _EN_WHEN = re.compile(r"^\s*when\b(?![^?]*,\s*(?:what|which|who|whom|whose|how|where)\b)"
                       r"|\b(?:what|which)\s+(?:year|date|day|month|decade|century)\b", re.I)
+
+
+_ASKS_DAY = re.compile(r"哪一?天|几号|几月几[日号]|什么日期|哪个日期|哪日|\b(?:which|what) (?:day|date)\b", re.I)
+
+
+def asks_day(text: str) -> bool:
+    """Whether the question asks for a day ("哪天考", "几月几号", "On what date …"), not a year."""
+    return bool(_ASKS_DAY.search(text))
 
 
 def asks_time(text: str, language: str) -> bool:
@@ -732,9 +746,10 @@ _EN_MORE_OF = re.compile(
     r"(?:the\s+)?(?P<a>[\w'’\- ]{2,60}?)\s+or\s+(?:the\s+)?(?P<b>[\w'’\- ]{2,60}?)\s*(?=[?.]|$)",
     re.I,
 )
-# "Which country has more social workers, China or France?": the two are whose count is weighed
+# "Which country has more social workers, China or France?" ("Who has more …"): the two are whose
+# count is weighed
 _EN_WHICH_HAS_MORE = re.compile(
-    r"\bwhich\s+(?:[a-z]+\s+){0,2}?(?P<verb>has|had|have|employs|employed|counts|counted)\s+(?P<d>more|fewer|less)\s+"
+    r"\b(?:which\s+(?:[a-z]+\s+){0,2}?|who\s+)(?P<verb>has|had|have|employs|employed|counts|counted)\s+(?P<d>more|fewer|less)\s+"
     r"(?P<x>[\w'’\- ]{2,60}?)\s*[,:]\s*(?:the\s+)?(?P<a>[\w'’\- ]{2,40}?)\s+or\s+(?:the\s+)?(?P<b>[\w'’\- ]{2,40}?)\s*(?=[?.]|$)",
     re.I,
 )
@@ -1069,6 +1084,15 @@ PROVINCE_ABBREVIATIONS = {
     "澳门": "澳", "台湾": "台",
 }
 _ABBR_CHARS = "".join(PROVINCE_ABBREVIATIONS.values())
+_PROVINCE_OF = {abbr: name for name, abbr in PROVINCE_ABBREVIATIONS.items()}
+_ABBREVIATED = re.compile(f"([{_ABBR_CHARS}])(?:省|方)")
+
+
+def province_of(word: str) -> str | None:
+    """The province a word names by its one-letter name and 省 or 方 ("冀省" -> 河北, "甘方" -> 甘肃,
+    the Gansu side: jieba tags it a person)."""
+    m = _ABBREVIATED.fullmatch(word)
+    return _PROVINCE_OF[m.group(1)] if m else None
 
 
 def abbreviation_pattern(forms: Sequence[str]) -> "re.Pattern[str] | None":
@@ -1124,6 +1148,9 @@ def zh_concepts(text: str, weights: Weights) -> list[Concept]:
             continue
         entity = flag[:2] in ("ns", "nr", "nt") or bool(_YEAR.fullmatch(word))
         forms = place_stems(word) if flag.startswith("ns") else (word,)
+        province = province_of(word)
+        if province:  # "冀省", "甘方" (jieba: a person): the province as the passages write it
+            entity, forms = True, (word, province)
         if len(word) == 1 and not entity:
             # single characters (站, 街, 镇) join their neighbour instead of standing alone
             continue

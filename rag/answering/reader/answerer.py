@@ -53,6 +53,7 @@ from ...numbers import (
     states_money,
     states_quantity,
     states_share,
+    states_day,
     states_time,
 )
 from ..base import Answerer, citation, refusal
@@ -97,6 +98,7 @@ from ..question import (
     place_nesting,
     place_tiers,
     places_in,
+    asks_day,
     asks_national,
     national_count,
     asked_years,
@@ -339,7 +341,8 @@ class ReaderAnswerer(Answerer):
         if asked_edition is not None:  # "首届…": not what a sentence tells of the third
             ranked = [c for c in ranked if not _of_another_edition(asked_edition, c)]
         asked_standing = standing(question, language or "zh")
-        if asked_standing is not None:  # "排第一的是哪个市": not the city a sentence ranks second
+        if asked_standing is not None and not asks_yes_no(question, language or "zh"):
+            # "排第一的是哪个市": not the city a sentence ranks second ("是不是全省排第一" reads it: _yes_no)
             ranked = [c for c in ranked if not _of_another_standing(asked_standing, c)]
         award = award_stage(question, asked=True)
         if award is not None and not view.reason:  # "最终获奖的有几个": not the 14 put forward for it (推荐…参评)
@@ -353,6 +356,8 @@ class ReaderAnswerer(Answerer):
             ranked = _past_echo(question, ranked, self.threshold(language))
         if not view.reason and asks_time(question, language or "zh"):  # "哪一年": a time, not "校一地一会"
             ranked = [c for c in ranked if states_time(c.text)]
+        if not view.reason and asks_day(question):  # "哪天考": a day, not "今年湘潭市"
+            ranked = [c for c in ranked if states_day(c.text)]
         if view.kind in ("where", "who", "which") and not view.reason:  # "开在哪个镇": a place, not "六个街镇"
             ranked = [c for c in ranked if not is_count(c.text)]
         if view.kind == "number" and not view.reason:  # "how many", "how long": a number, not a date
@@ -390,7 +395,9 @@ class ReaderAnswerer(Answerer):
                         # the passages count another kind of the thing and never name the thing itself
                         kept = []
                     ranked = kept
-                if language == "en" and nouns and not view.unit and not any(names_people(n) for n in nouns):
+                if language == "en" and nouns and not view.unit and not all(names_people(n) for n in nouns):
+                    # (a rendering naming people among others does not make them people: 硕士 of
+                    # "master's programmes" beside 硕士点)
                     # "how many social work rooms" (社工室, the glossary says): not "近3万人", nor
                     # "超过130万" of "超过130万社会工作者" for "how many … organisations"
                     ranked = [c for c in ranked if not _counts_people(c)]
@@ -417,7 +424,7 @@ class ReaderAnswerer(Answerer):
                 # number of the passages answers another question
                 ranked = []
             if language == "zh" and count_parts(question) == 1:
-                ranked = _labelled_as_asked(question, ranked)
+                ranked = _labelled_as_asked(question, ranked, self.threshold(language))
             if language == "en" and not view.unit and count_parts(question) == 1:
                 ranked = self._counted_here(question, ranked)
             if language == "en" and count_parts(question) == 1 and not counted_phrase(question):
@@ -707,6 +714,10 @@ class ReaderAnswerer(Answerer):
         passage_language = "zh" if any(is_cjk(ch) for ch in clause) else "en"
         no = negated(clause, passage_language) != negated(question, language)
         compared = _compared(question, clause, text[s0:s1])
+        asked_rank = standing(question, language)
+        stated_ranks = standings_in(text[s0:s1]) if asked_rank is not None else frozenset()
+        if compared is None and stated_ranks:  # "是不是全省排第一" against "…居全省第二": the standings decide
+            compared = (asked_rank in stated_ranks) != negated(question, language)
         years = {int(m.value) for m in extract_numbers(question) if m.is_year}
         stated = {int(m.value) for m in extract_numbers(text[s0:s1]) if m.is_year}
         if years and stated and not years & stated:  # "…在1888年访问过…吗" against a sentence of 1864
@@ -1095,10 +1106,11 @@ def _label_core(text: str, start: int) -> str:
     return core[-2:] if len(core) >= 2 else ""
 
 
-def _labelled_as_asked(question: str, ranked: list[Candidate]) -> list[Candidate]:
+def _labelled_as_asked(question: str, ranked: list[Candidate], threshold: float) -> list[Candidate]:
     """A Chinese question asking one of several counts a sentence labels ("…报名人数为1705人，通过人数为
     426人" for "有多少人通过") is answered with the count whose label it writes, when the reader's
-    first choice has a label the question does not write; nothing is refused for it."""
+    first choice has a label the question does not write and that count passes the threshold;
+    nothing is refused for it."""
     if not ranked:
         return ranked
     best = ranked[0]
@@ -1108,7 +1120,8 @@ def _labelled_as_asked(question: str, ranked: list[Candidate]) -> list[Candidate
         return ranked
     s0, s1 = _sentence_around(text, best.start, best.end)
     for c in ranked[1:]:
-        if c.passage is best.passage and s0 <= c.start < s1 and (label := _own_label(c)) and label in question:
+        if (c.passage is best.passage and s0 <= c.start < s1 and c.confidence >= threshold
+                and (label := _own_label(c)) and label in question):
             return [c] + [x for x in ranked if x is not c]
     return ranked
 
