@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import IndexCorruptError
-from .glossary import Glossary, Word, english_words, singular
-from .language import HAN, HAN_RUN
+from .glossary import Glossary, Word, english_words, singular, verb_bases
+from .language import ENGLISH_FUNCTION_WORDS, HAN, HAN_RUN, NAME_SUFFIXES
 
 VOCABULARY_FORMAT = 2
 
@@ -34,20 +34,7 @@ _SURNAMES = (
     "任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱"
     "戴严欧莫孔向常汤康易乔赖文施洪辛柯庄樊齐兰殷章葛牛季"
 )
-# Suffixes of place words whose stem an English name may name alone ("Waigang" -> 外冈镇).
-_PLACE_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "街道", "社区", "新区", "省", "市", "县", "区", "镇", "乡", "村")
 
-# English words that carry no concept of their own.
-_STOPWORDS = frozenset(
-    """a an the and or but if of in on at to for from by with without into onto about as than then
-    this that these those there here is are was were be been being am do does did done doing have has
-    had having will would shall should can could may might must it its it's they them their theirs
-    he him his she her hers we us our you your i me my mine what which who whom whose when where why
-    how whether not no nor so such too very also just only any all each every some many much more most
-    other another both either neither same own per via up down out off over under again further once
-    s t ve ll re d m don't doesn't didn't isn't aren't wasn't weren't get got gets give given let
-    say said says tell told according far still yet ever""".split()
-)
 _DICT_SKIP = ("variant of", "old variant", "see ", "surname", "abbr.", "cl:", "used in", "japanese variant", "erhua")
 _GLOSS_OK = re.compile(r"[a-z][a-z' \-]*[a-z]")
 _MAX_DICT_CANDIDATES = 3
@@ -203,7 +190,7 @@ def _pinyin_index(frequencies: Mapping[str, int]) -> dict[str, tuple[str, ...]]:
             continue
         for key in _romanise(word):
             add(key, word)
-        for suffix in _PLACE_SUFFIXES:
+        for suffix in NAME_SUFFIXES:
             if word.endswith(suffix) and len(word) - len(suffix) >= 2:
                 for key in _romanise(word[: -len(suffix)]):
                     add(key, word)
@@ -306,7 +293,7 @@ def _pinyin_groups(question: str, words: list[Word], free: list[bool], vocabular
     eligible = [
         free[i]
         and words[i].text.isalpha()
-        and words[i].text not in _STOPWORDS
+        and words[i].text not in ENGLISH_FUNCTION_WORDS
         and (question[words[i].start].isupper() or not any_capital)
         for i in range(len(words))
     ]
@@ -350,7 +337,7 @@ def _dictionary_groups(words: list[Word], free: list[bool], vocabulary: Vocabula
     groups: list[TermGroup] = []
     i = 0
     while i < len(words):
-        if not free[i] or words[i].text in _STOPWORDS or not words[i].text.isalpha():
+        if not free[i] or words[i].text in ENGLISH_FUNCTION_WORDS or not words[i].text.isalpha():
             i += 1
             continue
         matched = False
@@ -359,6 +346,8 @@ def _dictionary_groups(words: list[Word], free: list[bool], vocabulary: Vocabula
             if len(span) < n or not all(free[i : i + n]):
                 continue
             phrases = [" ".join(w.text for w in span), " ".join([*(w.text for w in span[:-1]), singular(span[-1].text)])]
+            # an inflected verb by its plain form ("presided over" -> "preside over", "chaired" -> "chair")
+            phrases += [" ".join([base, *(w.text for w in span[1:])]) for base in verb_bases(span[0].text)]
             for phrase in dict.fromkeys(phrases):
                 found = vocabulary.dictionary.get(phrase)
                 if found:

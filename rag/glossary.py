@@ -60,6 +60,27 @@ def singular(word: str) -> str:
     return word[:-1]
 
 
+def verb_bases(word: str) -> tuple[str, ...]:
+    """The plain forms an inflected English verb may have, likeliest first ("presided" -> "preside",
+    "chaired" -> "chair", "studied" -> "study", "planned" -> "plan", "hosting" -> "host" …); none
+    for a word without -ed / -ing. A dictionary keeps only real words, so the guesses that are not
+    ("chaire") find nothing."""
+    low = word.lower()
+    if len(low) <= 4:
+        return ()
+    if low.endswith("ied"):
+        return (low[:-3] + "y",)
+    if low.endswith("ed"):
+        stem, forms = low[:-2], [low[:-1], low[:-2]]
+    elif low.endswith("ing") and len(low) >= 6:
+        stem, forms = low[:-3], [low[:-3], low[:-3] + "e"]
+    else:
+        return ()
+    if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
+        forms.append(stem[:-1])  # "planned" -> "plan", "running" -> "run"
+    return tuple(dict.fromkeys(forms))
+
+
 def word_forms(word: str) -> tuple[str, ...]:
     """The forms a question word may match in the glossary: itself, its singular, no apostrophe."""
     forms = [word, singular(word), word.replace("'", "")]

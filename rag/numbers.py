@@ -321,18 +321,21 @@ _STANDING_ZH = re.compile(
 )
 _STANDING_EN = re.compile(
     r"\brank(?:ed|s|ing)?\s+(?:no\.?\s*|number\s+)?(%s|\d{1,3}(?:st|nd|rd|th)?)\b"
-    r"|\b(%s|\d{1,3}(?:st|nd|rd|th))\s+place\b" % ("|".join(_EN_ORDINALS), "|".join(_EN_ORDINALS)),
+    r"|\b(%s|\d{1,3}(?:st|nd|rd|th))\s+place\b"
+    r"|\b(?:came|comes?|coming|finish(?:ed|es)?|placed?|places)\s+(%s|\d{1,3}(?:st|nd|rd|th))"
+    r"(?=\s+(?:in|among|for|on|overall|nationally|nationwide)\b|\s*[?,.]|$)"  # "came first in the province"
+    % ("|".join(_EN_ORDINALS), "|".join(_EN_ORDINALS), "|".join(_EN_ORDINALS)),
     re.I,
 )
 
 
 def standings_in(text: str, language: str = "zh") -> frozenset[int]:
     """The standings in a ranking ``text`` states: "通过人数…居全省第二" -> 2, "排名第一" / "名列榜首" /
-    "ranked first" -> 1. Editions (第三届), firsts of a kind (首家) and ordinal items (第二批) are none."""
+    "ranked first" / "came first" -> 1. Editions (第三届), firsts of a kind (首家) and ordinal items (第二批) are none."""
     values = set()
     if language == "en":
         for m in _STANDING_EN.finditer(text):
-            run = (m.group(1) or m.group(2)).lower()
+            run = (m.group(1) or m.group(2) or m.group(3)).lower()
             values.add(_EN_ORDINALS.get(run) or int(re.sub(r"\D", "", run)))
         return frozenset(values)
     for m in _STANDING_ZH.finditer(text):
@@ -548,7 +551,7 @@ def _english(text: str, work: str, loose: bool) -> list[NumberMention]:
 _COMPARE_BEFORE = {
     "不超过": "<=", "不多于": "<=", "不高于": "<=", "不大于": "<=", "至多": "<=", "最多": "<=",
     "不少于": ">=", "不低于": ">=", "不小于": ">=", "至少": ">=", "最少": ">=", "达到": ">=",
-    "超过": ">", "多于": ">", "高于": ">", "大于": ">", "超出": ">", "逾": ">",
+    "超过": ">", "多于": ">", "高于": ">", "大于": ">", "超出": ">", "逾": ">", "过": ">",
     "少于": "<", "低于": "<", "小于": "<", "不到": "<", "不足": "<",
     "no more than": "<=", "not more than": "<=", "at most": "<=", "no less than": ">=", "not less than": ">=",
     "at least": ">=", "more than": ">", "greater than": ">", "higher than": ">", "over": ">", "above": ">",
@@ -556,8 +559,11 @@ _COMPARE_BEFORE = {
     "under": "<", "below": "<",
 }
 _COMPARE_AFTER = {"以上": ">=", "以下": "<=", "以内": "<=", "or more": ">=", "or less": "<=", "or fewer": "<="}
-_COMPARE_WORD = re.compile(
-    "(" + "|".join(re.escape(w) for w in sorted(_COMPARE_BEFORE, key=len, reverse=True)) + r")\s*$", re.IGNORECASE)
+_COMPARE_WORD = re.compile(  # 过 alone right before the number ("过70%"), not the 过 of 通过 / 经过
+    "(" + "|".join(re.escape(w) if w != "过" else "(?<![通经度跨越路])过" for w in sorted(_COMPARE_BEFORE, key=len, reverse=True))
+    + r")\s*$", re.IGNORECASE)
+# tenths (八成 = 80%) where a question compares a share: "比例超过八成了吗"
+_TENTHS = re.compile(r"([一二三四五六七八九])成(?=了|以上|以下|左右|吗|的|[，。？?]|$)")
 _COMPARE_TAIL = re.compile(
     r"^\s*(" + "|".join(re.escape(w) for w in sorted(_COMPARE_AFTER, key=len, reverse=True)) + ")", re.IGNORECASE)
 
@@ -577,7 +583,9 @@ class Comparison:
 
 def asked_comparison(text: str) -> Comparison | None:
     """The comparison a question asks of a number, if any ("是否超过800个" -> > 800 个; "at least 30
-    people" -> >= 30; "800个以上" -> >= 800 个). A bare number ("是否有800个") is none."""
+    people" -> >= 30; "800个以上" -> >= 800 个; "过70%" -> > 70%). A bare number ("是否有800个") is none.
+    Tenths are a share ("超过八成" -> > 80%)."""
+    text = _TENTHS.sub(lambda m: f"{chinese_numeral_value(m.group(1)) * 10}%", text)
     for m in _scan(text, loose=False):
         if m.is_year:
             continue

@@ -531,7 +531,7 @@ def passage_texts(passages: Sequence["Passage"]) -> list[str]:
 def off_corpus_refusal(
     names: ProperNames | None, question: str, language: str, mode: str, passages: Sequence["Passage"]
 ) -> "Answer | None":
-    """The usual refusal, saying which name the archive has nothing about, when a proper name of
+    """The usual refusal, saying which name the passages found say nothing about, when a proper name of
     the question (an English one with Chinese renderings; in a Chinese question, a brand-like
     proper noun: :meth:`ProperNames.missing_chinese`) is in none of ``passages``; else None."""
     if names is None:
@@ -543,5 +543,6 @@ def off_corpus_refusal(
     from .base import REFUSAL, refusal
 
     name = absent[0].english
-    note = f" The archive has nothing about {name}." if language == "en" else f"资料库中没有关于 {name} 的内容。"
+    # what was read, not the whole archive: a name the retrieval missed may still be elsewhere in it
+    note = f" The passages found say nothing about {name}." if language == "en" else f"检索到的段落中没有关于 {name} 的内容。"
     return replace(refusal(question, language, mode, confidence=0.0), answer=REFUSAL[language] + note)

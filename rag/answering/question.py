@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from ..language import HAN
+from ..language import HAN, PLACE_SUFFIXES, PLACE_TIERS, PROVINCIAL_CITIES
 
 if TYPE_CHECKING:
     from ..crosslingual import TermGroup, Vocabulary
@@ -32,13 +32,6 @@ EN_STOPWORDS = {
 }
 EN_ASK_WORDS = {"people", "persons", "number", "year", "date", "day", "time", "total", "amount", "percentage", "proportion", "share", "rate", "name", "names", "many", "much", "count"}
 MEASURE_WORDS = "个家人名所篇次项条位支届期天年月日元岁座处件份场批"
-# administrative suffixes of Chinese place names and their tiers: a province holds cities, a city
-# counties and districts, they towns and subdistricts, and those villages
-PLACE_TIERS = {"特别行政区": 1, "自治区": 1, "省": 1, "自治州": 2, "市": 2, "州": 2, "盟": 2,
-               "自治县": 3, "县": 3, "区": 3, "旗": 3, "街道": 4, "镇": 4, "乡": 4, "村": 5}
-# cities written with 市 that are provinces in their own right (直辖市): tier 1, like 省
-PROVINCIAL_CITIES = frozenset({"北京", "上海", "天津", "重庆"})
-PLACE_SUFFIXES = tuple(sorted(PLACE_TIERS, key=len, reverse=True))  # longest first
 
 _SUFFIX_ALT = "|".join(PLACE_SUFFIXES)
 _PLACE_SUFFIX = re.compile(rf"(?:在|于|到|赴|落户)([{HAN}]{{1,10}}?(?:{_SUFFIX_ALT}))")
@@ -313,6 +306,26 @@ def counted_head(noun: str) -> str:
 _KIND_LETTERS = frozenset("站室点所队院馆会处部组团社厅局校园场厂店库心班")
 
 
+def counted_after(text: str, end: int) -> str:
+    """The noun written right after a number's measure word, the number ending at ``end``: jieba's
+    nouns in a row ("小组" of "5个小组参与…", "志愿小组" of "6个志愿小组参与…"); "" when no noun of two
+    letters or more follows."""
+    noun = ""
+    for w in _posseg().cut(text[end : end + 10]):
+        if not w.flag.startswith("n"):
+            break
+        noun += w.word
+    return noun if len(noun) > 1 else ""
+
+
+def counts_bodies(noun: str) -> bool:
+    """Whether a counted noun names places or bodies (社工站, 社工室, 服务队, 研究院 …: its last letter, as
+    :func:`sibling_nouns` reads it), which are counted as things, never in occurrences (次, 人次).
+    Not 会, 场 or 班, which also name meetings, sessions and classes held so many times."""
+    head = counted_head(noun)
+    return bool(head) and head[-1] in _KIND_LETTERS and head[-1] not in "会场班"
+
+
 def sibling_nouns(asked: str, counted: str) -> bool:
     """Whether two counted nouns name two kinds of one thing: the same but for the last letter,
     a letter of a kind of place or body in both (社工站 / 社工室; not 服务时长 / 服务时间), function
@@ -490,11 +503,16 @@ def asks_reason(text: str, language: str) -> str:
     return ""
 
 
-_YES_NO_ZH = re.compile(r"是否|是不是|有没有|能否|可否|会不会|能不能|可不可以|对不对|吗[\s？?。]*$")
+# "…过70%了没有？", "…去过没？": the A-not-A tag at a question's end asks, it does not deny
+_NO_TAG_ZH = re.compile(r"(?:(?:了|过)没有?|没有?(?=\s*[？?]))[\s？?。]*$")
+_YES_NO_ZH = re.compile(rf"是否|是不是|有没有|能否|可否|会不会|能不能|可不可以|对不对|吗[\s？?。]*$|{_NO_TAG_ZH.pattern}")
 _WH_ZH = re.compile(r"什么|谁|哪|多少|几[个家人名所篇次项条位年天月届期岁座处件份场批万]|怎|为何|为什么|何时|何地|何处|如何")
 _YES_NO_EN = re.compile(
-    r"^\s*(?:is|are|was|were|am|do|does|did|has|have|had|can|could|will|would|shall|should|may|might|must)\b"
-    r"(?!\s+(?:what|who|whom|which|where|when|why|how)\b)", re.I)
+    # after a scene set off by a comma ("During its Zhejiang trip, did …") or a joining word ("And is …")
+    r"^\s*(?:[^,?]{1,80},\s*|(?:and|so|but|also|then)\s+)?"
+    r"(?:is|are|was|were|am|do|does|did|has|have|had|can|could|will|would|shall|should|may|might|must)\b"
+    r"(?!\s+(?:what|who|whom|which|where|when|why|how)\b)"
+    r"(?!.*\bor\b(?!\s+not\b))", re.I)  # "Did they go to A or to B first?" asks which
 _WH_EN = re.compile(r"\b(?:what|who|whom|whose|which|where|when|why|how)\b", re.I)
 # negation: words that turn a statement round (jieba words; English words and n't)
 NEGATION_ZH = frozenset(
@@ -549,7 +567,7 @@ _A_NOT_A = re.compile(r"是否|是不是|有没有|能否|可否|会不会|能�
 def yes_no_predicate(text: str) -> str:
     """What a Chinese yes / no question asks of its subject: the words after 是否 (有没有, 能否 …),
     else from its first verb on ("四加亭有桥梁吗" -> "有桥梁"); the whole question when neither is found."""
-    body = re.sub(r"[吗呢][\s？?。]*$|[\s？?。]+$", "", text)
+    body = re.sub(r"[吗呢][\s？?。]*$|[\s？?。]+$", "", _NO_TAG_ZH.sub("", text))
     m = _A_NOT_A.search(body)
     if m:
         return body[m.end() :]
@@ -594,11 +612,11 @@ def combined(text: str) -> bool:
 
 def negated(text: str, language: str) -> bool:
     """Whether ``text`` (a clause) holds a negation word (不, 没有, 并非, … / not, never, n't, …; not
-    the "not" of "not just", "not only")."""
+    the "not" of "not just", "not only", nor the 没有 of a question's closing "…了没有？")."""
     if language == "en":
         words = re.findall(r"[a-z]+(?:'t)?", _NOT_ONLY_EN.sub(" ", text).lower())
         return any(w in NEGATION_EN or w.endswith("n't") for w in words)
-    return any(w in NEGATION_ZH for w in _posseg().tokenizer.lcut(text))
+    return any(w in NEGATION_ZH for w in _posseg().tokenizer.lcut(_NO_TAG_ZH.sub("", text)))
 
 
 # titles of office written before a name in Chinese news (副总裁马康, 院长雷兴山); a deputy is 副-

@@ -29,7 +29,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ...chunking import split_sentences
-from ...language import HAN, HAN_RUN, is_cjk
+from ...glossary import english_words
+from ...language import ENGLISH_FUNCTION_WORDS, HAN, HAN_RUN, is_cjk
 from ...models import Answer, Citation, Passage
 from ...numbers import (
     DURATION_MEASURE_WORDS,
@@ -82,7 +83,9 @@ from ..question import (
     count_parts,
     countries_in,
     counted_before,
+    counted_after,
     counted_head,
+    counts_bodies,
     counted_noun_phrase,
     counted_phrase,
     deputy_spans,
@@ -122,6 +125,8 @@ from .ranking import QuestionView, base_features, bigram_share, candidate_featur
 _SENTENCE_END = re.compile(r"[。！？!?]|\.\s|\n")
 _PERSON_TIMES = frozenset({"人次"})  # visits or services counted per person, not people
 _PERSON_TIMES_ASKED = re.compile(r"人次|person[- ]times|\bvisits\b|\btimes\b", re.I)
+_OCCURRENCES = frozenset({"次", "人次"})  # how often something happened, not how many things there are
+_PERSON_TIMES_NAMED = re.compile(r"人次|person[- ]times", re.I)  # asked by name: the answer counts 人次
 _CLAUSE_END = re.compile(r"[，,；;：:]")
 
 
@@ -388,7 +393,13 @@ class ReaderAnswerer(Answerer):
                     ranked = [c for c in ranked if not _counts_people(c)]
                 if view.unit == "人" and not _PERSON_TIMES_ASKED.search(question):  # a head count, not "3500余人次"
                     ranked = [c for c in ranked if not counts_only(_measured(c), _PERSON_TIMES)]
+                if _PERSON_TIMES_NAMED.search(question):  # "多少人次", "how many person-times": 人次, not "264个"
+                    ranked = [c for c in ranked if "人次" in _measured(c)]
                 nouns = self._counted_nouns(question, language or "zh")
+                bodies = [n for n in nouns if counts_bodies(n)]
+                if bodies:  # "how many social work stations": not "累计13次", nor the 5 of "5个小组…"
+                    ranked = [c for c in ranked if not counts_only(_measured(c), _OCCURRENCES)
+                              and not _counts_another_body(bodies, c)]
                 if nouns:  # "多少个社工室": not "社工站850个"
                     kept = [c for c in ranked if not _counts_a_sibling(nouns, c)]
                     if len(kept) < len(ranked) and not any(counted_head(n) in c.passage.chunk.text for n in nouns for c in ranked):
@@ -688,7 +699,8 @@ class ReaderAnswerer(Answerer):
         no, so a Chinese question is answered when the evidence sentence holds a letter pair of its
         predicate's end (线下 of "是只在线下开的", 免费 of "考前培训是免费的"), whatever the spans'
         confidence, and refused when it does not ("社工站今年是否涨工资了": 工资); an English one below the
-        threshold is refused (its bridged terms are too loose to tell)."""
+        threshold is answered only when the evidence sentence renders nearly all its concepts
+        (:meth:`_renders_question`)."""
         best = cands[0]
         whole = QuestionView.of(read, language)
         view = QuestionView.of(yes_no_predicate(read) if language == "zh" else read, language)
@@ -725,10 +737,13 @@ class ReaderAnswerer(Answerer):
         if compared is None:
             tail = predicate_tail(yes_no_predicate(read)) if language == "zh" else []
             says_it = any(re.search(pair, text[s0:s1]) for pair in tail)
-            if (language == "zh" and not says_it) or (language == "en" and not confident):
+            if language == "en" and not confident:  # below the threshold: the evidence names nearly all it asks
+                says_it = self._renders_question(question, text[s0:s1])
+            if not says_it and (language == "zh" or not confident):
                 # the evidence must say what is asked ("下雨了吗": no sentence tells of rain), whatever
-                # the spans' confidence; an English question's bridged terms are too loose to tell,
-                # so it keeps the threshold. A number compared is judged by the numbers.
+                # the spans' confidence; an English question above the threshold is answered (its
+                # bridged terms are too loose to single out its predicate). A number compared is
+                # judged by the numbers.
                 return refusal(question, language, self.mode, confidence=best.confidence)
         if compared is not None:  # "是否超过800个" against "已建成850个": the numbers decide
             no = not compared
@@ -739,6 +754,34 @@ class ReaderAnswerer(Answerer):
         verdict = ("否" if no else "是") if language == "zh" else ("No" if no else "Yes")
         evidence = replace(source, start=s0, end=s1, text=text[s0:s1], sentence=True)
         return self._compose(question, language, [(evidence, best.confidence)], best.confidence, lead=verdict)
+
+    def _renders_question(self, question: str, sentence: str) -> bool:
+        """Whether ``sentence`` writes a Chinese rendering of nearly every concept of an English
+        ``question``: at least :data:`YES_NO_RENDERED` of them and :data:`YES_NO_RENDERED_MIN`, the
+        last one (where a yes / no question puts what it asks of its subject) among them. Concepts
+        are the question's bridged terms (glossary, pinyin, CC-CEDICT) and its other content words,
+        which no rendering reaches. "Is the Ruyuan social work village the first village in China
+        themed on social work?" against "如愿社工村…是全国首家以“社会工作”为主题的村" is answered; "Did the
+        library open with a concert?" is not (no rendering of "concert"), nor "Was Chen Cungen's
+        Jiangsu study tour a five-day event?" against a sentence naming 陈存根 and 江苏 only."""
+        if self._context is None:
+            return False
+        groups, _ = self._context(question)
+        low = question.lower()
+        concepts: dict[str, tuple[int, bool]] = {}
+        for g in groups:
+            if g.source != "literal":
+                _, before = concepts.get(g.english, (0, False))
+                concepts[g.english] = (low.rfind(g.english), before or any(f in sentence for f in g.chinese))
+        bridged = {w for english in concepts for w in english.split()}
+        for w in english_words(question):
+            if w.text.isalpha() and len(w.text) > 1 and w.text not in ENGLISH_FUNCTION_WORDS and w.text not in bridged:
+                concepts.setdefault(w.text, (w.start, False))
+        if not concepts:
+            return False
+        rendered = sum(r for _, r in concepts.values())
+        last = max(concepts.values())[1]
+        return last and rendered >= YES_NO_RENDERED_MIN and rendered >= YES_NO_RENDERED * len(concepts)
 
     @staticmethod
     def _all_or_share(question: str, language: str, asked: frozenset[str], clauses: list[str], no: bool) -> bool:
@@ -1053,6 +1096,12 @@ def _english_parts(question: str) -> list[str]:
 
 
 SENTENCE_SOURCES = 5  # the best spans whose sentences are offered for why / how questions
+# An English yes / no question below the refusal threshold is still answered when its evidence
+# sentence renders this share of its concepts (bridged terms: glossary, pinyin, CC-CEDICT), and at
+# least this many: the Chinese questions' letter pairs of the predicate (``predicate_tail``) have
+# no English counterpart, since an English predicate's words reach the passage only as renderings.
+YES_NO_RENDERED = 0.75
+YES_NO_RENDERED_MIN = 3
 
 
 def _sentences(pooled: dict[str, Candidate]) -> list[Candidate]:
@@ -1137,10 +1186,9 @@ def _dated_otherwise(years: frozenset[str], c: Candidate) -> bool:
     and names none of the years asked: "今年湘潭市社会工作者职业水平考试报名人数达1705人" is no answer to
     "湘潭市2022年…多少人" (the passages do not say which year their 今年 is), nor to "湘潭去年…"."""
     text = c.passage.chunk.text
-    s0, _ = _sentence_around(text, c.start, c.end)
+    s0, s1 = _sentence_around(text, c.start, c.end)
     here = relative_years(text[s0 : c.end])
-    sentence = _sentence_of(c)
-    return bool(here) and not (here & years) and not any(y in sentence for y in years if y.isdigit())
+    return bool(here) and not (here & years) and not any(y in text[s0:s1] for y in years if y.isdigit())
 
 
 def _leading_clause(c: Candidate) -> str:
@@ -1160,6 +1208,19 @@ def _counts_a_sibling(nouns: Sequence[str], c: Candidate) -> bool:
         if not counted or any(counted_head(n) == counted_head(counted) for n in nouns):
             continue
         if any(sibling_nouns(n, counted) or modified_otherwise(n, counted) for n in nouns):
+            return True
+    return False
+
+
+def _counts_another_body(bodies: Sequence[str], c: Candidate) -> bool:
+    """Whether a number of the candidate counts another kind of place or body than those asked,
+    written after it ("5个小组" for 社工站: no letter of 社工站 in 小组)."""
+    text = c.passage.chunk.text
+    for m in extract_numbers(_measured(c)):
+        if m.is_year or len(m.unit) != 1:
+            continue
+        noun = counted_after(text, c.start + m.end)
+        if noun and counts_bodies(noun) and not any(set(noun) & set(counted_head(b)) for b in bodies):
             return True
     return False
 
