@@ -289,6 +289,17 @@ _EN_ORDINALS = {
     "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
     "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
 }
+
+
+def english_ordinal(word: str) -> int | None:
+    """The value of an English ordinal word or numeral ("first" -> 1, "3rd" -> 3), else None."""
+    low = word.lower()
+    if low in _EN_ORDINALS:
+        return _EN_ORDINALS[low]
+    m = re.fullmatch(r"(\d{1,3})(?:st|nd|rd|th)", low)
+    return int(m.group(1)) if m else None
+
+
 # "the third national anti-drug social work conference", "the 2nd forum": an ordinal before a
 # gathering's name (a few words between), not "which came first" nor "the first city to …"
 _EDITION_EN = re.compile(
@@ -324,7 +335,10 @@ _STANDING_EN = re.compile(
     r"|\b(%s|\d{1,3}(?:st|nd|rd|th))\s+place\b"
     r"|\b(?:came|comes?|coming|finish(?:ed|es)?|placed?|places)\s+(%s|\d{1,3}(?:st|nd|rd|th))"
     r"(?=\s+(?:in|among|for|on|overall|nationally|nationwide)\b|\s*[?,.]|$)"  # "came first in the province"
-    % ("|".join(_EN_ORDINALS), "|".join(_EN_ORDINALS), "|".join(_EN_ORDINALS)),
+    # "Was Xiangtan first in Hunan …", "second in the country": an ordinal placed in a whole
+    r"|\b(%s|\d{1,3}(?:st|nd|rd|th))\s+(?:in|among)\s+(?:the\s+|its\s+|their\s+)?(?:whole\s+)?"
+    r"(?:province|country|nation|city|region|state|world|league|rankings?|[a-z]+\s+province|(?-i:[A-Z][a-z]+))\b"
+    % ("|".join(_EN_ORDINALS), "|".join(_EN_ORDINALS), "|".join(_EN_ORDINALS), "|".join(_EN_ORDINALS)),
     re.I,
 )
 
@@ -335,7 +349,7 @@ def standings_in(text: str, language: str = "zh") -> frozenset[int]:
     values = set()
     if language == "en":
         for m in _STANDING_EN.finditer(text):
-            run = (m.group(1) or m.group(2) or m.group(3)).lower()
+            run = (m.group(1) or m.group(2) or m.group(3) or m.group(4)).lower()
             values.add(_EN_ORDINALS.get(run) or int(re.sub(r"\D", "", run)))
         return frozenset(values)
     for m in _STANDING_ZH.finditer(text):
@@ -410,6 +424,18 @@ def nth_mentions(text: str) -> list[tuple[int, str, int, int]]:
         value = 1 if m.group(1) else int(run) if run.isdigit() else chinese_numeral_value(run)
         if value is not None:
             out.append((value, m.group(1) or m.group(3), m.start(), m.end()))
+    return out
+
+
+def edition_mentions(text: str) -> list[tuple[int, int, int]]:
+    """Each edition of a gathering a Chinese ``text`` names (首届, 第二届, 第 14 届) as (N, where it
+    starts, where it ends)."""
+    out = []
+    for m in re.finditer(rf"首\s*届|第\s*([0-9０-９]{{1,3}}|[{_CN_CHARS[:-2]}]{{1,4}})\s*届", text):
+        run = (m.group(1) or "").translate(_FULLWIDTH)
+        value = 1 if not run else int(run) if run.isdigit() else chinese_numeral_value(run)
+        if value is not None:
+            out.append((value, m.start(), m.end()))
     return out
 
 
@@ -593,6 +619,8 @@ def asked_comparison(text: str) -> Comparison | None:
         before = text[: m.start] if not m.approx else text[: m.start] + _qualifier_word(m)
         word = _COMPARE_WORD.search(before[-16:])
         tail = _COMPARE_TAIL.match(text[m.end :])
+        if word and word.group(1).lower() == "over" and _OVER_A_SPAN.match(text, m.start) and not _LASTING.search(before[: -len(word.group(1))]):
+            word = None  # "planning … over three years": across them, not more than three
         if word:
             relation = _COMPARE_BEFORE[word.group(1).lower()]
             if relation in (">", ">=") and before[-16:][: word.start()].endswith("不"):  # 不超过 read as 不 + 超过
@@ -603,7 +631,18 @@ def asked_comparison(text: str) -> Comparison | None:
     return None
 
 
+# "over three years" after a verb of lasting ("last over three days", "run for over a week") or
+# before "long" / "old" / "of" ("over 20 years of history") is more than; elsewhere ("stations in six
+# towns over three years") it is a span of time
+_OVER_A_SPAN = re.compile(r"\s*(?:over\s+)?[\w.-]+\s+(?:years?|months?|weeks?|days?|decades?)\b(?!\s+(?:long|old|of)\b)", re.I)
+_LASTING = re.compile(r"\b(?:last(?:s|ed|ing)?|run|runs|ran|running|take|takes|took|taking|for|be|been|is|are|was|were)\s*$", re.I)
+
+
 def _qualifier_word(m: NumberMention) -> str:
-    """The qualifier word a mention's text starts with ("超过800个" -> "超过"), as written."""
-    head = re.match(r"\D*", m.text).group(0)
-    return head.strip()
+    """The qualifier a mention's text starts with, as written ("超过800个", "超过三天" -> "超过", "more
+    than three" -> "more than"); 超 alone is 超过 ("超800个")."""
+    number = _ENGLISH.search(m.text) or re.search(r"[\d〇零一二两三四五六七八九十百千]", m.text)
+    head = m.text[: number.start()].strip() if number else m.text
+    return "超过" if head == "超" else head
+
+

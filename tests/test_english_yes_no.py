@@ -38,6 +38,15 @@ def test_a_standing_by_the_place_someone_came():
     assert standing("Which Sichuan city came first in the province for its share of readers?", "en") == 1
     assert standing("Which team finished third in the league?", "en") == 3
     assert standing("Who came first to the meeting?", "en") is None  # an arrival, no ranking
+    assert standing("Was Chengdu first in Sichuan for its share of readers?", "en") == 1
+    assert standing("Was it second in the province?", "en") == 2 and standing("Was he first in line?", "en") is None
+
+
+def test_the_total_number_of_people_is_a_count_of_people():
+    from rag.answering.question import asked_unit, question_kind
+
+    question = "What's the total number of registered nurses across Sichuan province?"
+    assert question_kind(question, "en") == "number" and asked_unit(question, "en") == "人"
 
 
 def test_plain_forms_of_inflected_verbs():

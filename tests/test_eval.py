@@ -289,9 +289,9 @@ def test_span_scoring_and_coverage_curve_from_confidence():
     assert curve[0.65]["coverage"] == 0.5 and curve[0.65]["accuracy"] == 1.0  # confident answers are right
 
 
-@pytest.mark.parametrize("name", [f"bundled-fresh-{s}.jsonl" for s in [*"abcdefghijklmnopqrstuvwxyz", "aa", "ab"]])
+@pytest.mark.parametrize("name", [f"bundled-fresh-{s}.jsonl" for s in [*"abcdefghijklmnopqrstuvwxyz", "aa", "ab", "ac", "ad"]])
 def test_the_fresh_question_sets_hold_their_evidence_in_the_bundled_pages(name):
-    """The 1,120 questions written for the bundled pages after the dev set: both languages, near-miss
+    """The 1,200 questions written for the bundled pages after the dev set: both languages, near-miss
     unanswerables, and every answerable one's evidence in the page it names."""
     from eval.datasets import load_dataset
     from eval.evaluators import squash

@@ -36,7 +36,9 @@ MEASURE_WORDS = "个家人名所篇次项条位支届期天年月日元岁座处
 _SUFFIX_ALT = "|".join(PLACE_SUFFIXES)
 _PLACE_SUFFIX = re.compile(rf"(?:在|于|到|赴|落户)([{HAN}]{{1,10}}?(?:{_SUFFIX_ALT}))")
 _PLACE_TAIL = re.compile(f"(?:{_SUFFIX_ALT})$")
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+# a year, not a count that looks like one ("超过2000人", "2000 people", "1990元")
+_YEAR = re.compile(r"(?<![\d.,])((?:19|20)\d{2})(?![\d.,]\d)(?!\s*(?:[人个名家元万亿次件所篇项条位座只台辆%％多余]))"
+                   r"(?!\s*(?:people|persons|members|workers|yuan|dollars|km|meters|metres|tons|times)\b)", re.I)
 
 
 @dataclass(frozen=True)
@@ -451,6 +453,7 @@ def question_kind(text: str, language: str) -> str:
         if re.search(r"\b(more|fewer|less|larger|smaller|higher|lower|compare|compared|versus|vs\.?)\b.*\bthan\b|\bcompare", t):
             return "comparison"
         if re.search(r"\bhow (many|much)\b|\bwhat (percentage|proportion|share|number|rate|fraction)\b|"
+                     r"\bthe (?:total |overall |combined )?number of\b|"
                      r"\bhow (long|old|big|large|far|tall|high|deep|wide|heavy)\b", t):
             return "number"
         if re.search(r"\b(in )?which year\b|\bwhat year\b", t):
@@ -465,7 +468,7 @@ def question_kind(text: str, language: str) -> str:
             return "list"
         if re.search(r"\bwhich\b", t):
             return "which"
-        if re.search(r"\b(monthly|annual|yearly)\b.*\b(allowance|salary|subsidy|pay|wage|fee|cost|budget)\b|\bwhat (is|was) the (average|total)\b", t):
+        if re.search(r"\b(monthly|annual|yearly)\b.*\b(allowance|salary|subsidy|pay|wage|fee|cost|budget)\b|\bwhat(?:'s|’s| is| was) the (average|total)\b", t):
             return "number"
         return "what"
     # 比 as "than", not the 比 of 占比, 比例, 比重, 比率, 比赛, 比分, 比较 ("占比是多少" asks a share)
@@ -1010,9 +1013,9 @@ def asked_unit(text: str, language: str) -> str:
         for pattern, unit in (
             (r"\bhow many days\b|\bhow long\b", "天"),
             (r"\bhow many years\b", "年"),
-            (r"\bhow many (?:(?!(?:do|does|did|are|is|was|were|have|has|had|will|can|could|would|in|on|at|of|for|to|by|with|from|than|there)\b)[a-z'-]+ ){0,3}(people|persons|volunteers|workers|staff|students|graduates|members|experts|participants|residents|employees|teachers|doctors|nurses|children|patients|visitors|delegates|representatives|runners|athletes|players|soldiers|officials)\b", "人"),
+            (r"\b(?:how many|number of) (?:(?!(?:do|does|did|are|is|was|were|have|has|had|will|can|could|would|in|on|at|of|for|to|by|with|from|than|there)\b)[a-z'-]+ ){0,3}(people|persons|volunteers|workers|staff|students|graduates|members|experts|participants|residents|employees|teachers|doctors|nurses|children|patients|visitors|delegates|representatives|runners|athletes|players|soldiers|officials)\b", "人"),
             (r"\b(yuan|rmb|allowance|salary|subsidy|wage|pay|fund|funds|funding|budget|money|raised|donations?|spent|invested|investment|cost)\b", "元"),
-            (r"\bhow many (cases|articles|papers)\b", "篇"),
+            (r"\b(?:how many|number of) (cases|articles|papers)\b", "篇"),
             (r"\bhow many times\b", "次"),
         ):
             if re.search(pattern, t):
@@ -1020,11 +1023,17 @@ def asked_unit(text: str, language: str) -> str:
         return ""
     if re.search(r"百分之|比例|覆盖率|占比|率是|率为|率达", text):
         return "%"
+    if _MONEY_ASKED_ZH.search(text):  # "帮扶资金一共多少", "每月多少钱": a sum of money
+        return "元"
     m = re.search(rf"(?:多少|几)([{MEASURE_WORDS}])", text)
     if m:
         return m.group(1)
     return ""
 
+
+_MONEY_ASKED_ZH = re.compile(
+    r"(资金|经费|金额|善款|款项|投资额|预算|费用|工资|薪酬|薪水|津贴|补贴|奖金|票价|售价|价格|收入|钱)[^，。？?、]{0,6}"
+    r"(?:多少|(?<!第)几)(?!倍|成|%|人|个|名)|多少万?(?:钱|元|资金|经费|善款|费用)")
 
 _NOT_COUNTED = (  # words after "how many" that are not the thing counted
     r"of|more|less|fewer|do|does|did|are|is|was|were|have|has|had|will|can|could|would|should|there|in|on|at|for|"
@@ -1159,12 +1168,13 @@ def zh_concepts(text: str, weights: Weights) -> list[Concept]:
         for i, (w, _) in enumerate(words)
         if w in ("多少", "几", "什么", "哪些", "哪里", "哪个", "哪", "谁", "何时", "哪位", "是指") or w.startswith("几")
     ]
+    years = set(_YEAR.findall(text))  # read in place: "2000" of "超过2000人" is a count, no year
     for i, (word, flag) in enumerate(words):
         if not re.search(f"[{HAN}0-9A-Za-z]", word) or word in ZH_QUESTION_WORDS:
             continue
         if len(word) == 1 and word in MEASURE_WORDS:
             continue
-        entity = flag[:2] in ("ns", "nr", "nt") or bool(_YEAR.fullmatch(word))
+        entity = flag[:2] in ("ns", "nr", "nt") or word in years
         forms = place_stems(word) if flag.startswith("ns") else (word,)
         province = province_of(word)
         if province:  # "冀省", "甘方" (jieba: a person): the province as the passages write it
@@ -1179,7 +1189,7 @@ def zh_concepts(text: str, weights: Weights) -> list[Concept]:
     for (a, _), (b, _) in zip(words, words[1:]):
         if len(b) == 1 and b in "站室镇街村县区所院会局厅" and len(a) >= 2 and a not in ZH_QUESTION_WORDS:
             concepts.append(Concept(label=a + b, forms=(a + b,), weight=weights((a + b,)) * 1.2))
-    for year in _YEAR.findall(text):
+    for year in sorted(years):
         if not any(c.label == year for c in concepts):
             concepts.append(Concept(label=year, forms=(year,), weight=1.5, entity=True))
     return concepts
@@ -1201,6 +1211,7 @@ def en_concepts(text: str, groups: Sequence["TermGroup"], weights: Weights, kind
         stop = re.search(r"\b(are|is|was|were|do|does|did|has|have|had|will|can|could|in|on|at|of|for|by|with|to|from|than|there)\b", lowered[ask_end:])
         np_end = ask_end + (stop.start() if stop else len(lowered) - ask_end)
     concepts: list[Concept] = []
+    years = set(_YEAR.findall(text))  # read in place: "2000" of "more than 2000 people" is no year
     for group in groups:
         forms = tuple(dict.fromkeys(f for f in group.chinese if f))
         if not forms:
@@ -1209,7 +1220,7 @@ def en_concepts(text: str, groups: Sequence["TermGroup"], weights: Weights, kind
         if english and all(w in EN_STOPWORDS or w in EN_ASK_WORDS for w in re.findall(r"[a-z]+", english)):
             continue  # "how many", "what year": shape of the question, not its content
         if group.source == "literal":
-            entity = bool(_YEAR.fullmatch(forms[0])) or any(_is_named(f) for f in forms[:1])
+            entity = forms[0] in years or any(_is_named(f) for f in forms[:1])
         elif group.source == "pinyin":
             entity = True
         else:
@@ -1224,7 +1235,7 @@ def en_concepts(text: str, groups: Sequence["TermGroup"], weights: Weights, kind
         concepts.append(
             Concept(label=group.english or forms[0], forms=forms, weight=weights(forms) * boost, entity=entity, key=key)
         )
-    for year in _YEAR.findall(text):
+    for year in sorted(years):
         if not any(year in c.forms for c in concepts):
             concepts.append(Concept(label=year, forms=(year,), weight=1.5, entity=True))
     # The asked thing: every concept inside the noun phrase after "how many" (its head last),

@@ -39,6 +39,8 @@ from ...numbers import (
     counts_only,
     counts_other_than,
     edition,
+    edition_mentions,
+    english_ordinal,
     editions_in,
     nth,
     nth_counter,
@@ -382,7 +384,7 @@ class ReaderAnswerer(Answerer):
                     things = bool(view.unit) and view.unit not in PERSON_MEASURE_WORDS
                     ranked = [c for c in ranked if not (_share_only if things else _percent_only)(m := _measured(c))
                               and (view.unit == "元" or not states_money(m))]
-                elif view.unit == "元":  # "what salary", "多少元": a sum of money, not a head count
+                if view.unit == "元":  # "what salary", "多少元", "投了多少资金": a sum of money, not a head count
                     ranked = [c for c in ranked if states_money(_measured(c))]
                 # "how many volunteers": not "13家" (organisations); "how long": not "95篇"
                 family = next((f for f in (PERSON_MEASURE_WORDS, DURATION_MEASURE_WORDS) if view.unit in f), None)
@@ -611,6 +613,14 @@ class ReaderAnswerer(Answerer):
                 # "第二家…社工站设在哪": the articles read tell of the first (首家) and never of a
                 # second, so the places they name are the first's
                 return [], [], refusal(question, language, self.mode, confidence=0.0)
+        asked_edition = edition(question, language)
+        if asked_edition is not None:
+            articles = {p.chunk.article_id for p in passages}
+            read = self._bridged(question, passages) if language == "en" else question
+            if _tells_of_another_edition(asked_edition, [p for p in retrieved if p.chunk.article_id in articles], read):
+                # "When was the first 'Most Beautiful Medical Social Worker' campaign held?": the
+                # articles read tell of its second edition only, so the dates they give are not the first's
+                return [], [], refusal(question, language, self.mode, confidence=0.0)
         parts = _sub_questions(question)
         if language == "en":
             parts = [bridged for p in parts for bridged in self._bridged_parts(p, passages)]
@@ -716,16 +726,30 @@ class ReaderAnswerer(Answerer):
                     sentence = chunk.text[s0:s1]
                     rest = bigram_share(whole, sentence) + float(s0 <= c.start < s1)
                     options.append(((bigram_share(view, sentence), rest, -rank), c, s0, s1))
-        _, source, s0, s1 = max(options, key=lambda o: o[0])
+        asked_number = asked_comparison(question)
+        top = max(o[0][0] for o in options)
+
+        def states_it(option: tuple) -> bool:
+            """"…cover over 90% of its townships?": a sentence sharing at least half as much of the
+            question as the best one and stating a number of the unit compared comes first."""
+            (share, *_), c, s0, s1 = option
+            return asked_number is not None and share >= top / 2 and _states_unit(asked_number.unit, c.passage.chunk.text[s0:s1])
+
+        _, source, s0, s1 = max(options, key=lambda o: (states_it(o), *o[0]))
         text = source.passage.chunk.text
         cuts = [s0, *(m.end() for m in _CLAUSE_END.finditer(text, s0, s1)), s1]
         clauses = [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
         holding = next(((a, b) for a, b in clauses if a <= source.start < b), clauses[0])
-        a, b = max(clauses, key=lambda ab: (bigram_share(view, text[ab[0] : ab[1]]), ab == holding))
+        if asked_number is None:
+            a, b = max(clauses, key=lambda ab: (bigram_share(view, text[ab[0] : ab[1]]), ab == holding))
+        else:  # a number compared: of the clauses stating one of its unit, the one sharing most of the
+            # whole question ("持证社工总数1.21万余人", not "社会工作人才总数近3万人", for "持证社工有没有超过2万人")
+            a, b = max(clauses, key=lambda ab: (_states_unit(asked_number.unit, text[ab[0] : ab[1]]),
+                                                bigram_share(whole, text[ab[0] : ab[1]]), ab == holding))
         clause = text[a:b]
         passage_language = "zh" if any(is_cjk(ch) for ch in clause) else "en"
         no = negated(clause, passage_language) != negated(question, language)
-        compared = _compared(question, clause, text[s0:s1])
+        compared = _compared(question, clause, text[s0:s1], whole)
         asked_rank = standing(question, language)
         stated_ranks = standings_in(text[s0:s1]) if asked_rank is not None else frozenset()
         if compared is None and stated_ranks:  # "是不是全省排第一" against "…居全省第二": the standings decide
@@ -758,7 +782,8 @@ class ReaderAnswerer(Answerer):
     def _renders_question(self, question: str, sentence: str) -> bool:
         """Whether ``sentence`` writes a Chinese rendering of nearly every concept of an English
         ``question``: at least :data:`YES_NO_RENDERED` of them and :data:`YES_NO_RENDERED_MIN`, the
-        last one (where a yes / no question puts what it asks of its subject) among them. Concepts
+        last one (where a yes / no question puts what it asks of its subject) and any ordinal
+        ("Was Xiangtan first in …") among them. Concepts
         are the question's bridged terms (glossary, pinyin, CC-CEDICT) and its other content words,
         which no rendering reaches. "Is the Ruyuan social work village the first village in China
         themed on social work?" against "如愿社工村…是全国首家以“社会工作”为主题的村" is answered; "Did the
@@ -779,6 +804,8 @@ class ReaderAnswerer(Answerer):
                 concepts.setdefault(w.text, (w.start, False))
         if not concepts:
             return False
+        if any(not r and any(english_ordinal(w) for w in e.split()) for e, (_, r) in concepts.items()):
+            return False  # "Was Xiangtan first in …": the ordinal is what is asked
         rendered = sum(r for _, r in concepts.values())
         last = max(concepts.values())[1]
         return last and rendered >= YES_NO_RENDERED_MIN and rendered >= YES_NO_RENDERED * len(concepts)
@@ -1060,6 +1087,24 @@ def _tells_of_another_nth(asked: int, passages: Sequence[Passage], question: str
             if counter is None or kind == counter:
                 named.add(value)
     return bool(named) and not said
+
+
+def _tells_of_another_edition(asked: int, passages: Sequence[Passage], question: str) -> bool:
+    """Whether the passages tell of another edition of the gathering asked (第二届 with a letter pair
+    of the question within ten letters before or after it, English questions by their bridged terms),
+    of that one other edition only: "When was the first … campaign held?" over an article announcing
+    its second (将于今年10月正式启动第二届“寻找最美医务社工”活动)."""
+    pairs = {question[i : i + 2] for i in range(len(question) - 1) if is_cjk(question[i]) and is_cjk(question[i + 1])}
+    named = set()
+    for p in passages:
+        text = p.chunk.text
+        for value, start, end in edition_mentions(text):
+            around = text[max(0, start - 10) : start] + "\n" + text[end : end + 10]
+            if any(around[i : i + 2] in pairs for i in range(len(around) - 1)):
+                named.add(value)
+    # one other edition only: an article on the 50th Super Bowl that recalls the 49th and the 33rd
+    # may name its own in another way ("超级碗 50")
+    return len(named) == 1 and asked not in named
 
 
 def _of_another_standing(asked: int, c: Candidate) -> bool:
@@ -1550,13 +1595,30 @@ def _holds_title(text: str, passages: Sequence[Passage], titles: set[str]) -> bo
     )
 
 
-def _compared(question: str, clause: str, sentence: str) -> bool | None:
+def _states_unit(unit: str, text: str) -> bool:
+    """Whether ``text`` states a number (not a year) in ``unit`` (any number when ``unit`` is "")."""
+    return any(not m.is_year and (m.unit == unit or not unit) for m in extract_numbers(text))
+
+
+def _compared(question: str, clause: str, sentence: str, view: QuestionView | None = None) -> bool | None:
     """Whether the number the evidence states bears the relation the question asks ("是否超过800个"
     and "已建成850个" -> True); None when the question compares nothing or the evidence states no
-    number of its unit (the clause first, then the whole sentence; a year never counts)."""
+    number of its unit (the clause first, then the whole sentence; a year never counts). Of a list
+    ("县级社工指导中心2个、乡镇（街道）社工站75个、…"), the item sharing most of the question (``view``:
+    "more than 60 township social work stations" with its bridged terms) holds the number."""
     asked = asked_comparison(question)
     if asked is None:
         return None
+    for text in (clause, sentence):
+        items = [item for item in text.split("、") if _states_unit(asked.unit, item)]
+        if view is not None and len(items) > 1:
+            items.sort(key=lambda item: -bigram_share(view, item))
+        for item in items:
+            stated = [m for m in extract_numbers(item) if not m.is_year]
+            same = [m for m in stated if m.unit == asked.unit] or (stated if not asked.unit else [])
+            if same:
+                return asked.holds(same[0].value)
+    return None
     for text in (clause, sentence):
         stated = [m for m in extract_numbers(text) if not m.is_year]
         same = [m for m in stated if m.unit == asked.unit] or (stated if not asked.unit else [])
