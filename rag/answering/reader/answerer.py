@@ -605,21 +605,16 @@ class ReaderAnswerer(Answerer):
         passages = passages[: self.calibration.reranking(language).read(self.read_k)]
         if not passages:
             return [], [], refusal(question, language, self.mode, confidence=0.0)
-        asked_nth = nth(question, language)
-        if asked_nth is not None:
+        asked_nth, asked_edition = nth(question, language), edition(question, language)
+        if asked_nth is not None or asked_edition is not None:
             articles = {p.chunk.article_id for p in passages}
+            read_articles = [p for p in retrieved if p.chunk.article_id in articles]
             read = self._bridged(question, passages) if language == "en" else question
-            if _tells_of_another_nth(asked_nth, [p for p in retrieved if p.chunk.article_id in articles], read):
-                # "第二家…社工站设在哪": the articles read tell of the first (首家) and never of a
-                # second, so the places they name are the first's
-                return [], [], refusal(question, language, self.mode, confidence=0.0)
-        asked_edition = edition(question, language)
-        if asked_edition is not None:
-            articles = {p.chunk.article_id for p in passages}
-            read = self._bridged(question, passages) if language == "en" else question
-            if _tells_of_another_edition(asked_edition, [p for p in retrieved if p.chunk.article_id in articles], read):
-                # "When was the first 'Most Beautiful Medical Social Worker' campaign held?": the
-                # articles read tell of its second edition only, so the dates they give are not the first's
+            # "第二家…社工站设在哪" over articles telling of the first (首家) and never of a second;
+            # "When was the first … campaign held?" over an article on its second edition only: what
+            # they name is another one's
+            if ((asked_nth is not None and _tells_of_another_nth(asked_nth, read_articles, read))
+                    or (asked_edition is not None and _tells_of_another_edition(asked_edition, read_articles, read))):
                 return [], [], refusal(question, language, self.mode, confidence=0.0)
         parts = _sub_questions(question)
         if language == "en":
